@@ -1,0 +1,130 @@
+//! How one module calls another: through the generated tonic clients over a [`Transport`] that is
+//! either the callee's own service stack in this process (no socket, no HTTP/2) or a gRPC channel
+//! to the process that serves it. Caller code is the same in both cases.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use tonic::body::Body;
+use tower::ServiceExt as _;
+use tower::util::BoxCloneSyncService;
+
+use crate::Module;
+
+/// Boxed error of a [`Transport`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A gRPC transport: anything that turns an HTTP request into an HTTP response.
+pub type Transport = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, BoxError>;
+
+/// Why a client could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientsError {
+    /// The registry was read before the composition root installed it.
+    #[error("module clients are not installed yet")]
+    NotInstalled,
+    /// The module neither runs in this process nor has a configured address.
+    #[error("module `{0}` is not served by this process and no address is configured for it (set POS_UPSTREAM_{upper})", upper = .0.as_str().to_uppercase())]
+    NotConfigured(Module),
+    /// The configured address is not a valid URI.
+    #[error("invalid address `{address}` for module `{module}`: {source}")]
+    InvalidAddress {
+        /// The module whose address is wrong.
+        module: Module,
+        /// The address as configured.
+        address: String,
+        /// The parse error.
+        #[source]
+        source: tonic::transport::Error,
+    },
+}
+
+impl From<ClientsError> for tonic::Status {
+    fn from(error: ClientsError) -> Self {
+        tonic::Status::unavailable(error.to_string())
+    }
+}
+
+/// The transports to every module a process can reach, installed once by the composition root.
+///
+/// Modules receive a `Clients` when they are built and resolve transports lazily at call time,
+/// so modules of one process can call each other regardless of the order they were built in.
+#[derive(Clone, Default)]
+pub struct Clients {
+    transports: Arc<OnceLock<HashMap<Module, Transport>>>,
+}
+
+impl std::fmt::Debug for Clients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let modules: Vec<_> = self.transports.get().map(|t| t.keys().collect()).unwrap_or_default();
+        f.debug_struct("Clients").field("modules", &modules).finish()
+    }
+}
+
+impl Clients {
+    /// A transport that calls an in-process service stack directly.
+    pub fn in_process<S>(service: S) -> Transport
+    where
+        S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+    {
+        BoxCloneSyncService::new(service.map_err(Into::into))
+    }
+
+    /// A transport to a module served by another process at `address` (e.g. `http://order:50051`).
+    /// The connection is made on first use and re-established when it breaks.
+    pub fn remote(module: Module, address: &str) -> Result<Transport, ClientsError> {
+        let endpoint = tonic::transport::Endpoint::from_shared(address.to_owned()).map_err(|source| {
+            ClientsError::InvalidAddress { module, address: address.to_owned(), source }
+        })?;
+        let channel = endpoint
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .tcp_nodelay(true)
+            .connect_lazy();
+        Ok(BoxCloneSyncService::new(channel.map_err(Into::into)))
+    }
+
+    /// Installs the transports; only the first call has an effect.
+    pub fn install(&self, transports: HashMap<Module, Transport>) {
+        let _ = self.transports.set(transports);
+    }
+
+    /// The modules this registry can reach.
+    pub fn reachable(&self) -> Vec<Module> {
+        let mut modules: Vec<_> =
+            self.transports.get().map(|t| t.keys().copied().collect()).unwrap_or_default();
+        modules.sort();
+        modules
+    }
+
+    /// The transport to `module`.
+    pub fn transport(&self, module: Module) -> Result<Transport, ClientsError> {
+        let transports = self.transports.get().ok_or(ClientsError::NotInstalled)?;
+        transports.get(&module).cloned().ok_or(ClientsError::NotConfigured(module))
+    }
+}
+
+macro_rules! client_accessors {
+    ($($(#[$doc:meta])* $method:ident => $module:ident, $client:ty;)*) => {
+        impl Clients {
+            $(
+                $(#[$doc])*
+                pub fn $method(&self) -> Result<$client, ClientsError> {
+                    Ok(<$client>::new(self.transport(Module::$module)?))
+                }
+            )*
+        }
+    };
+}
+
+use crate::pos;
+
+client_accessors! {
+    /// Client of `pos.category.v1.CategoryService`.
+    category => Category, pos::category::v1::category_service_client::CategoryServiceClient<Transport>;
+}

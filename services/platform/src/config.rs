@@ -1,0 +1,208 @@
+//! Configuration of a `pos` process, read from environment variables (or the matching flags).
+//!
+//! Every variable is documented in `docs/configuration.md`; a test keeps the two in step.
+//! Defaults run locally against the stack `cargo xtask up` starts. A bad value stops the process
+//! at start with a message naming the variable.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use pos_api::Module;
+
+/// Settings of one `pos serve` process.
+#[derive(clap::Args, Clone)]
+pub struct Config {
+    /// Modules this process serves: `all` or a comma-separated list (e.g. `auth,product`).
+    #[arg(long, env = "POS_MODULES", value_name = "POS_MODULES", default_value = "all")]
+    pub modules: ModuleSet,
+
+    /// Address of the gRPC listener (gRPC, grpc-web, reflection, health).
+    #[arg(long, env = "POS_GRPC_ADDR", value_name = "POS_GRPC_ADDR", default_value = "127.0.0.1:50051")]
+    pub grpc_addr: SocketAddr,
+
+    /// Address of the admin HTTP listener (`/metrics`, `/healthz`, `/readyz`).
+    #[arg(long, env = "POS_ADMIN_ADDR", value_name = "POS_ADMIN_ADDR", default_value = "127.0.0.1:9464")]
+    pub admin_addr: SocketAddr,
+
+    /// PostgreSQL connection URL.
+    #[arg(
+        long,
+        env = "POS_DATABASE_URL",
+        value_name = "POS_DATABASE_URL",
+        default_value = "postgres://pos:pos@127.0.0.1:5432/pos",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Maximum PostgreSQL connections of this process.
+    #[arg(long, env = "POS_DATABASE_MAX_CONNECTIONS", value_name = "POS_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub database_max_connections: u32,
+
+    /// Redis connection URL (cache, sessions, carts).
+    #[arg(
+        long,
+        env = "POS_REDIS_URL",
+        value_name = "POS_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
+    pub redis_url: String,
+
+    /// Where modules this process does not serve are reached: `module=http://host:port,...`.
+    #[arg(long, env = "POS_UPSTREAMS", value_name = "POS_UPSTREAMS", default_value = "")]
+    pub upstreams: Upstreams,
+
+    /// Log format: `json` (one object per line) or `text`.
+    #[arg(long, env = "POS_LOG_FORMAT", value_name = "POS_LOG_FORMAT", default_value = "json")]
+    pub log_format: LogFormat,
+
+    /// Secret that signs page tokens (at least 32 bytes in production).
+    #[arg(
+        long,
+        env = "POS_PAGE_TOKEN_SECRET",
+        value_name = "POS_PAGE_TOKEN_SECRET",
+        default_value = "local-development-page-token-secret",
+        hide_env_values = true
+    )]
+    pub page_token_secret: String,
+
+    /// OTLP/gRPC endpoint traces are exported to (e.g. `http://jaeger:4317`); unset: no export.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_name = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
+    #[arg(long, env = "POS_SHUTDOWN_GRACE_SECONDS", value_name = "POS_SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
+    pub shutdown_grace_seconds: u64,
+}
+
+impl std::fmt::Debug for Config {
+    /// Everything but the secrets (connection URLs may carry passwords).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("modules", &self.modules)
+            .field("grpc_addr", &self.grpc_addr)
+            .field("admin_addr", &self.admin_addr)
+            .field("database_max_connections", &self.database_max_connections)
+            .field("upstreams", &self.upstreams)
+            .field("log_format", &self.log_format)
+            .field("otlp_endpoint", &self.otlp_endpoint)
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A non-empty set of modules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleSet(pub BTreeSet<Module>);
+
+impl ModuleSet {
+    /// Every module.
+    pub fn all() -> Self {
+        ModuleSet(Module::ALL.into_iter().collect())
+    }
+
+    /// Whether `module` is in the set.
+    pub fn contains(&self, module: Module) -> bool {
+        self.0.contains(&module)
+    }
+}
+
+impl FromStr for ModuleSet {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        if value.trim() == "all" {
+            return Ok(ModuleSet::all());
+        }
+        let modules = value
+            .split(',')
+            .filter(|name| !name.trim().is_empty())
+            .map(|name| name.parse::<Module>().map_err(|error| error.to_string()))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        if modules.is_empty() {
+            return Err("name at least one module, or `all`".to_owned());
+        }
+        Ok(ModuleSet(modules))
+    }
+}
+
+/// Addresses of modules served by other processes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Upstreams(pub BTreeMap<Module, String>);
+
+impl FromStr for Upstreams {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let mut upstreams = BTreeMap::new();
+        for pair in value.split(',').filter(|pair| !pair.trim().is_empty()) {
+            let (name, address) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("`{pair}` is not `module=http://host:port`"))?;
+            let module = name.parse::<Module>().map_err(|error| error.to_string())?;
+            let address = address.trim();
+            if !(address.starts_with("http://") || address.starts_with("https://")) {
+                return Err(format!("address of `{module}` must start with http:// or https://"));
+            }
+            upstreams.insert(module, address.to_owned());
+        }
+        Ok(Upstreams(upstreams))
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line, for Loki/Promtail.
+    Json,
+    /// Human-readable lines, for a terminal.
+    Text,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    #[test]
+    fn defaults_serve_every_module_locally() {
+        let cli = Cli::try_parse_from(["pos"]).unwrap();
+        assert_eq!(cli.config.modules, ModuleSet::all());
+        assert_eq!(cli.config.grpc_addr.to_string(), "127.0.0.1:50051");
+        assert!(cli.config.upstreams.0.is_empty());
+    }
+
+    #[test]
+    fn a_module_subset_and_upstreams_parse() {
+        let cli = Cli::try_parse_from([
+            "pos",
+            "--modules",
+            "order, product",
+            "--upstreams",
+            "transaction=http://127.0.0.1:50053",
+        ])
+        .unwrap();
+        assert!(cli.config.modules.contains(Module::Order));
+        assert!(!cli.config.modules.contains(Module::Auth));
+        assert_eq!(cli.config.upstreams.0[&Module::Transaction], "http://127.0.0.1:50053");
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable() {
+        let error = Cli::try_parse_from(["pos", "--modules", "inventory"]).unwrap_err().to_string();
+        assert!(error.contains("POS_MODULES"), "{error}");
+        assert!(error.contains("unknown module `inventory`"), "{error}");
+        let error = Cli::try_parse_from(["pos", "--grpc-addr", "nowhere"]).unwrap_err().to_string();
+        assert!(error.contains("POS_GRPC_ADDR"), "{error}");
+        let error = Cli::try_parse_from(["pos", "--upstreams", "order=tcp://x"]).unwrap_err().to_string();
+        assert!(error.contains("POS_UPSTREAMS"), "{error}");
+    }
+}

@@ -1,0 +1,21 @@
+//! Shared runtime of every POS module: configuration, PostgreSQL and Redis pools, the mapping of
+//! errors to `google.rpc.Status`, validation, page tokens, telemetry, metrics, the authentication
+//! context and the test kit.
+//!
+//! Nothing here knows a business rule; modules bring those.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod metrics;
+pub mod module;
+pub mod paging;
+pub mod redis_pool;
+pub mod status;
+pub mod telemetry;
+pub mod testkit;
+pub mod validation;
+
+pub use auth::AuthContext;
+pub use config::Config;
+pub use module::ModuleContext;
