@@ -1,11 +1,83 @@
+//! `cargo xtask`: the project's only task runner.
+//!
+//! Every command prints what it does. Commands that need a tool install it into `.tools/` (npm,
+//! PyPI) or from Debian's archive (as root) when it is missing, and say so.
+
 mod codegen;
+mod migrate;
+mod proc;
+mod seed;
+mod stack;
+mod test;
+mod tools;
+
 use std::path::PathBuf;
-fn main() -> anyhow::Result<()> {
-    std::env::set_current_dir(project_root())?;
-    codegen::run(std::env::args().any(|a| a == "--check"))
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "POS project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
-fn project_root() -> PathBuf { PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf() }
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerates Rust code and the descriptor set from proto/ (with --check: fails when stale).
+    Codegen {
+        /// Compare instead of write; exit non-zero when the checked-in output is stale.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Applies, reverts or lists database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: migrate::Action,
+        /// Database to migrate.
+        #[arg(long, env = "POS_DATABASE_URL", default_value = stack::DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Writes idempotent demo data through the public API and prints the credentials.
+    Seed(seed::Args),
+    /// Runs the platform locally: PostgreSQL, Redis, migrations, then `pos serve`.
+    Up(stack::UpArgs),
+    /// Stops a stack started with `cargo xtask up --detach`.
+    Down,
+    /// Runs everything CI runs: contract checks, codegen check, fmt, clippy and all tests.
+    Test(test::Args),
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    std::env::set_current_dir(project_root())?;
+    match cli.command {
+        Command::Codegen { check } => codegen::run(check),
+        Command::Migrate { action, database_url } => migrate::run(action, &database_url),
+        Command::Seed(args) => seed::run(&args),
+        Command::Up(args) => stack::up(&args),
+        Command::Down => stack::down(),
+        Command::Test(args) => test::run(&args),
+    }
+}
+
+/// The workspace root (the parent of `xtask/`).
+fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// Prints a progress line; xtask talks to a human, so stdout is its interface.
 #[allow(clippy::print_stdout)]
-fn step(message: impl std::fmt::Display) { println!("==> {message}"); }
+fn step(message: impl std::fmt::Display) {
+    println!("==> {message}");
+}
+
+/// Prints a detail line under the current step.
 #[allow(clippy::print_stdout)]
-fn note(message: impl std::fmt::Display) { println!("    {message}"); }
+fn note(message: impl std::fmt::Display) {
+    println!("    {message}");
+}

@@ -1,1 +1,95 @@
+//! `cargo xtask test`: everything CI runs, in order, stopping at the first failure.
 
+use std::process::Command;
+
+use anyhow::Result;
+
+use crate::proc::{self, run as sh};
+use crate::{codegen, migrate, note, stack, step, tools};
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Skip fmt and clippy (for a quick local loop).
+    #[arg(long)]
+    quick: bool,
+}
+
+pub(crate) fn run(args: &Args) -> Result<()> {
+    step("contract");
+    codegen::run(true)?;
+    let buf = tools::buf()?;
+    sh(Command::new(&buf).arg("lint"))?;
+    sh(Command::new(&buf).args(["format", "--diff", "--exit-code"]))?;
+    breaking_check(&buf)?;
+
+    if !args.quick {
+        step("formatting and lints");
+        sh(Command::new(env!("CARGO")).args(["fmt", "--all", "--", "--check"]))?;
+        sh(Command::new(env!("CARGO")).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+
+    stack::ensure_postgres()?;
+    stack::ensure_redis()?;
+    migrate::apply_all(stack::DEFAULT_DATABASE_URL)?;
+    drop_leaked_test_databases()?;
+    let grpcurl = tools::grpcurl()?;
+
+    step("tests");
+    sh(Command::new(env!("CARGO"))
+        .args(["test", "--workspace", "--all-targets", "--quiet"])
+        .env(
+            "POS_TEST_DATABASE_URL",
+            "postgres://pos:pos@127.0.0.1:5432/postgres",
+        )
+        .env("POS_TEST_REDIS_URL", stack::DEFAULT_REDIS_URL)
+        .env("POS_GRPCURL", grpcurl)
+        .env("RUST_BACKTRACE", "0"))?;
+    step("all checks passed");
+    Ok(())
+}
+
+/// `buf breaking` (WIRE_JSON) against the previous commit, when it had a contract.
+fn breaking_check(buf: &std::path::Path) -> Result<()> {
+    let previous = proc::output(Command::new("git").args(["rev-parse", "--verify", "--quiet", "HEAD~1"]));
+    let has_contract = previous.is_ok()
+        && proc::output(Command::new("git").args(["cat-file", "-e", "HEAD~1:buf.yaml"])).is_ok();
+    if !has_contract {
+        note("buf breaking: the previous commit has no contract; nothing to compare");
+        return Ok(());
+    }
+    sh(Command::new(buf).args(["breaking", "--against", ".git#ref=HEAD~1"]))
+}
+
+/// Removes `pos_test_*` databases that failed tests left behind.
+fn drop_leaked_test_databases() -> Result<()> {
+    if !proc::is_root() {
+        return Ok(());
+    }
+    let leaked = proc::output(Command::new("runuser").args([
+        "-u",
+        "postgres",
+        "--",
+        "psql",
+        "-tAc",
+        "SELECT datname FROM pg_database WHERE datname LIKE 'pos_test_%'",
+    ]))?;
+    for name in leaked.lines().map(str::trim).filter(|name| !name.is_empty()) {
+        proc::output(Command::new("runuser").args([
+            "-u",
+            "postgres",
+            "--",
+            "psql",
+            "-tAc",
+            &format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#),
+        ]))?;
+    }
+    Ok(())
+}

@@ -56,7 +56,11 @@ pub struct Clients {
 
 impl std::fmt::Debug for Clients {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let modules: Vec<_> = self.transports.get().map(|t| t.keys().collect()).unwrap_or_default();
+        let modules: Vec<_> = self
+            .transports
+            .get()
+            .map(|t| t.keys().collect())
+            .unwrap_or_default();
         f.debug_struct("Clients").field("modules", &modules).finish()
     }
 }
@@ -80,7 +84,11 @@ impl Clients {
     /// The connection is made on first use and re-established when it breaks.
     pub fn remote(module: Module, address: &str) -> Result<Transport, ClientsError> {
         let endpoint = tonic::transport::Endpoint::from_shared(address.to_owned()).map_err(|source| {
-            ClientsError::InvalidAddress { module, address: address.to_owned(), source }
+            ClientsError::InvalidAddress {
+                module,
+                address: address.to_owned(),
+                source,
+            }
         })?;
         let channel = endpoint
             .connect_timeout(std::time::Duration::from_secs(3))
@@ -96,8 +104,11 @@ impl Clients {
 
     /// The modules this registry can reach.
     pub fn reachable(&self) -> Vec<Module> {
-        let mut modules: Vec<_> =
-            self.transports.get().map(|t| t.keys().copied().collect()).unwrap_or_default();
+        let mut modules: Vec<_> = self
+            .transports
+            .get()
+            .map(|t| t.keys().copied().collect())
+            .unwrap_or_default();
         modules.sort();
         modules
     }
@@ -105,7 +116,10 @@ impl Clients {
     /// The transport to `module`.
     pub fn transport(&self, module: Module) -> Result<Transport, ClientsError> {
         let transports = self.transports.get().ok_or(ClientsError::NotInstalled)?;
-        transports.get(&module).cloned().ok_or(ClientsError::NotConfigured(module))
+        transports
+            .get(&module)
+            .cloned()
+            .ok_or(ClientsError::NotConfigured(module))
     }
 }
 

@@ -72,9 +72,22 @@ impl Module {
         format!("pos.{}.v1", self.as_str())
     }
 
-    /// The PostgreSQL schema that holds the module's tables.
+    /// The PostgreSQL schema that holds the module's tables: the plural of the module's name
+    /// (`user` and `order` are reserved words in SQL), `auth` for the auth module.
     pub const fn schema(self) -> &'static str {
-        self.as_str()
+        match self {
+            Module::Auth => "auth",
+            Module::User => "users",
+            Module::Role => "roles",
+            Module::Merchant => "merchants",
+            Module::Cashier => "cashiers",
+            Module::Category => "categories",
+            Module::Product => "products",
+            Module::Order => "orders",
+            Module::Transaction => "transactions",
+            Module::Report => "reports",
+            Module::Notification => "notifications",
+        }
     }
 
     /// Fully qualified names of the gRPC services the module serves, read from the descriptor set.
@@ -121,7 +134,9 @@ impl fmt::Display for Module {
 
 /// A module name that is not one of [`Module::ALL`].
 #[derive(Debug, thiserror::Error)]
-#[error("unknown module `{0}` (known: auth, user, role, merchant, cashier, category, product, order, transaction, report, notification)")]
+#[error(
+    "unknown module `{0}` (known: auth, user, role, merchant, cashier, category, product, order, transaction, report, notification)"
+)]
 pub struct UnknownModule(pub String);
 
 impl FromStr for Module {

@@ -6,8 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use prost::Message;
 
 fn coverage_table() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/reference-coverage.md"))
-        .expect("docs/reference-coverage.md exists")
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/reference-coverage.md"
+    ))
+    .expect("docs/reference-coverage.md exists")
 }
 
 /// `(reference RPC, served-by cell)` for every table row.
@@ -58,7 +61,15 @@ fn every_reference_rpc_has_exactly_one_row() {
     let mut counted: BTreeMap<&str, usize> = BTreeMap::new();
     for name in &names {
         let service = name.split('.').next().unwrap();
-        *counted.entry(expected.keys().find(|s| **s == service).copied().unwrap_or("unknown")).or_default() += 1;
+        *counted
+            .entry(
+                expected
+                    .keys()
+                    .find(|s| **s == service)
+                    .copied()
+                    .unwrap_or("unknown"),
+            )
+            .or_default() += 1;
     }
     assert_eq!(counted, expected);
     assert_eq!(rows.len(), 168);
@@ -76,7 +87,10 @@ fn every_served_by_cell_names_rpcs_that_exist() {
             .collect();
         assert!(!named.is_empty(), "{reference}: the row names none of our RPCs");
         for rpc in named {
-            assert!(ours.contains(rpc), "{reference}: `{rpc}` is not an RPC of the contract");
+            assert!(
+                ours.contains(rpc),
+                "{reference}: `{rpc}` is not an RPC of the contract"
+            );
         }
     }
 }

@@ -1,0 +1,29 @@
+//! The merchant module: owns merchants (stores), their verification documents and settlement records.
+//!
+//! It owns the PostgreSQL schema `merchants` and the Kafka topic `pos.merchant.v1.events`, and serves
+//! `pos.merchant.v1.MerchantService`, `pos.merchant.v1.MerchantDocumentService`. It reads no other module's schema and reaches other modules only through
+//! [`pos_api::Clients`].
+
+mod error;
+mod merchant;
+mod merchant_document;
+
+pub use error::MerchantError;
+
+use pos_platform::ModuleContext;
+use tonic::service::RoutesBuilder;
+
+/// Adds the module's gRPC services to `routes`.
+pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
+    routes.add_service(
+        pos_api::pos::merchant::v1::merchant_service_server::MerchantServiceServer::new(
+            merchant::MerchantApi::new(ctx.clone()),
+        ),
+    );
+    routes.add_service(
+        pos_api::pos::merchant::v1::merchant_document_service_server::MerchantDocumentServiceServer::new(
+            merchant_document::MerchantDocumentApi::new(ctx.clone()),
+        )
+        .max_decoding_message_size(pos_platform::UPLOAD_MESSAGE_LIMIT_BYTES),
+    );
+}

@@ -1,0 +1,32 @@
+//! The order module: owns carts (in Redis), orders and order items.
+//!
+//! It owns the PostgreSQL schema `orders` and the Kafka topic `pos.order.v1.events`, and serves
+//! `pos.order.v1.OrderService`, `pos.order.v1.OrderItemService`, `pos.order.v1.CartService`. It reads no other module's schema and reaches other modules only through
+//! [`pos_api::Clients`].
+
+mod cart;
+mod error;
+mod order;
+mod order_item;
+
+pub use error::OrderError;
+
+use pos_platform::ModuleContext;
+use tonic::service::RoutesBuilder;
+
+/// Adds the module's gRPC services to `routes`.
+pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
+    routes.add_service(
+        pos_api::pos::order::v1::order_service_server::OrderServiceServer::new(order::OrderApi::new(
+            ctx.clone(),
+        )),
+    );
+    routes.add_service(
+        pos_api::pos::order::v1::order_item_service_server::OrderItemServiceServer::new(
+            order_item::OrderItemApi::new(ctx.clone()),
+        ),
+    );
+    routes.add_service(
+        pos_api::pos::order::v1::cart_service_server::CartServiceServer::new(cart::CartApi::new(ctx.clone())),
+    );
+}

@@ -18,11 +18,21 @@ pub struct Config {
     pub modules: ModuleSet,
 
     /// Address of the gRPC listener (gRPC, grpc-web, reflection, health).
-    #[arg(long, env = "POS_GRPC_ADDR", value_name = "POS_GRPC_ADDR", default_value = "127.0.0.1:50051")]
+    #[arg(
+        long,
+        env = "POS_GRPC_ADDR",
+        value_name = "POS_GRPC_ADDR",
+        default_value = "127.0.0.1:50051"
+    )]
     pub grpc_addr: SocketAddr,
 
     /// Address of the admin HTTP listener (`/metrics`, `/healthz`, `/readyz`).
-    #[arg(long, env = "POS_ADMIN_ADDR", value_name = "POS_ADMIN_ADDR", default_value = "127.0.0.1:9464")]
+    #[arg(
+        long,
+        env = "POS_ADMIN_ADDR",
+        value_name = "POS_ADMIN_ADDR",
+        default_value = "127.0.0.1:9464"
+    )]
     pub admin_addr: SocketAddr,
 
     /// PostgreSQL connection URL.
@@ -36,7 +46,12 @@ pub struct Config {
     pub database_url: String,
 
     /// Maximum PostgreSQL connections of this process.
-    #[arg(long, env = "POS_DATABASE_MAX_CONNECTIONS", value_name = "POS_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    #[arg(
+        long,
+        env = "POS_DATABASE_MAX_CONNECTIONS",
+        value_name = "POS_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 16
+    )]
     pub database_max_connections: u32,
 
     /// Redis connection URL (cache, sessions, carts).
@@ -54,7 +69,12 @@ pub struct Config {
     pub upstreams: Upstreams,
 
     /// Log format: `json` (one object per line) or `text`.
-    #[arg(long, env = "POS_LOG_FORMAT", value_name = "POS_LOG_FORMAT", default_value = "json")]
+    #[arg(
+        long,
+        env = "POS_LOG_FORMAT",
+        value_name = "POS_LOG_FORMAT",
+        default_value = "json"
+    )]
     pub log_format: LogFormat,
 
     /// Secret that signs page tokens (at least 32 bytes in production).
@@ -68,11 +88,20 @@ pub struct Config {
     pub page_token_secret: String,
 
     /// OTLP/gRPC endpoint traces are exported to (e.g. `http://jaeger:4317`); unset: no export.
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_name = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    #[arg(
+        long,
+        env = "OTEL_EXPORTER_OTLP_ENDPOINT",
+        value_name = "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )]
     pub otlp_endpoint: Option<String>,
 
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM.
-    #[arg(long, env = "POS_SHUTDOWN_GRACE_SECONDS", value_name = "POS_SHUTDOWN_GRACE_SECONDS", default_value_t = 20)]
+    #[arg(
+        long,
+        env = "POS_SHUTDOWN_GRACE_SECONDS",
+        value_name = "POS_SHUTDOWN_GRACE_SECONDS",
+        default_value_t = 20
+    )]
     pub shutdown_grace_seconds: u64,
 }
 
@@ -143,7 +172,9 @@ impl FromStr for Upstreams {
             let module = name.parse::<Module>().map_err(|error| error.to_string())?;
             let address = address.trim();
             if !(address.starts_with("http://") || address.starts_with("https://")) {
-                return Err(format!("address of `{module}` must start with http:// or https://"));
+                return Err(format!(
+                    "address of `{module}` must start with http:// or https://"
+                ));
             }
             upstreams.insert(module, address.to_owned());
         }
@@ -166,7 +197,7 @@ mod tests {
 
     use super::*;
 
-    #[derive(Parser)]
+    #[derive(Parser, Debug)]
     struct Cli {
         #[command(flatten)]
         config: Config,
@@ -192,17 +223,26 @@ mod tests {
         .unwrap();
         assert!(cli.config.modules.contains(Module::Order));
         assert!(!cli.config.modules.contains(Module::Auth));
-        assert_eq!(cli.config.upstreams.0[&Module::Transaction], "http://127.0.0.1:50053");
+        assert_eq!(
+            cli.config.upstreams.0[&Module::Transaction],
+            "http://127.0.0.1:50053"
+        );
     }
 
     #[test]
     fn a_bad_value_names_the_variable() {
-        let error = Cli::try_parse_from(["pos", "--modules", "inventory"]).unwrap_err().to_string();
+        let error = Cli::try_parse_from(["pos", "--modules", "inventory"])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("POS_MODULES"), "{error}");
         assert!(error.contains("unknown module `inventory`"), "{error}");
-        let error = Cli::try_parse_from(["pos", "--grpc-addr", "nowhere"]).unwrap_err().to_string();
+        let error = Cli::try_parse_from(["pos", "--grpc-addr", "nowhere"])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("POS_GRPC_ADDR"), "{error}");
-        let error = Cli::try_parse_from(["pos", "--upstreams", "order=tcp://x"]).unwrap_err().to_string();
+        let error = Cli::try_parse_from(["pos", "--upstreams", "order=tcp://x"])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("POS_UPSTREAMS"), "{error}");
     }
 }

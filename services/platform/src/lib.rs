@@ -19,3 +19,7 @@ pub mod validation;
 pub use auth::AuthContext;
 pub use config::Config;
 pub use module::ModuleContext;
+
+/// Largest gRPC message the upload RPCs accept (a 10 MiB file plus envelope); other RPCs keep
+/// tonic's 4 MiB default.
+pub const UPLOAD_MESSAGE_LIMIT_BYTES: usize = 16 * 1024 * 1024;

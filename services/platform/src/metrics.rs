@@ -25,12 +25,20 @@ impl RpcMetrics {
     /// Creates the metrics and registers them in `registry`.
     pub fn register(registry: &Registry) -> prometheus::Result<Self> {
         let requests = IntCounterVec::new(
-            Opts::new("pos_grpc_requests_total", "gRPC requests handled, by RPC and status code"),
+            Opts::new(
+                "pos_grpc_requests_total",
+                "gRPC requests handled, by RPC and status code",
+            ),
             &["module", "service", "method", "code"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("pos_grpc_request_duration_seconds", "gRPC request latency until response headers")
-                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            HistogramOpts::new(
+                "pos_grpc_request_duration_seconds",
+                "gRPC request latency until response headers",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
             &["module", "service", "method"],
         )?;
         registry.register(Box::new(requests.clone()))?;
@@ -41,7 +49,9 @@ impl RpcMetrics {
     /// Requests counted so far for one RPC and status code (for tests and diagnostics).
     pub fn request_count(&self, service: &str, method: &str, code: &str) -> u64 {
         let module = module_label(service);
-        self.requests.with_label_values(&[module.as_str(), service, method, code]).get()
+        self.requests
+            .with_label_values(&[module.as_str(), service, method, code])
+            .get()
     }
 }
 
@@ -58,7 +68,9 @@ pub struct RpcMetricsLayer {
 impl RpcMetricsLayer {
     /// A layer recording into `metrics`.
     pub fn new(metrics: RpcMetrics) -> Self {
-        RpcMetricsLayer { metrics: Arc::new(metrics) }
+        RpcMetricsLayer {
+            metrics: Arc::new(metrics),
+        }
     }
 }
 
@@ -66,7 +78,10 @@ impl<S> tower::Layer<S> for RpcMetricsLayer {
     type Service = RpcMetricsService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RpcMetricsService { inner, metrics: self.metrics.clone() }
+        RpcMetricsService {
+            inner,
+            metrics: self.metrics.clone(),
+        }
     }
 }
 
@@ -115,7 +130,10 @@ where
                     Err(_) => tonic::Code::Unavailable,
                 };
                 let code_label = format!("{code:?}");
-                metrics.requests.with_label_values(&[module.as_str(), &service, &method, &code_label]).inc();
+                metrics
+                    .requests
+                    .with_label_values(&[module.as_str(), &service, &method, &code_label])
+                    .inc();
                 metrics
                     .latency
                     .with_label_values(&[module.as_str(), &service, &method])

@@ -60,7 +60,9 @@ struct Payload<C> {
 impl PageTokens {
     /// A signer keyed with `secret`.
     pub fn new(secret: &str) -> Self {
-        PageTokens { key: secret.as_bytes().to_vec() }
+        PageTokens {
+            key: secret.as_bytes().to_vec(),
+        }
     }
 
     /// The token that resumes after `cursor` for a listing with `filters`.
@@ -69,7 +71,11 @@ impl PageTokens {
     }
 
     fn encode_at<C: Serialize>(&self, cursor: &C, filters: &impl Serialize, now: i64) -> String {
-        let payload = Payload { c: cursor, f: fingerprint(filters), e: now + TOKEN_LIFETIME_SECONDS };
+        let payload = Payload {
+            c: cursor,
+            f: fingerprint(filters),
+            e: now + TOKEN_LIFETIME_SECONDS,
+        };
         let body = serde_json::to_vec(&payload).expect("page cursors serialize");
         let mut token = URL_SAFE_NO_PAD.encode(&body);
         token.push('.');
@@ -97,19 +103,24 @@ impl PageTokens {
         if token.is_empty() {
             return Ok(None);
         }
-        let bad = |why: &str| {
-            crate::status::invalid_argument(module, vec![FieldViolation::new("page_token", why)])
-        };
+        let bad =
+            |why: &str| crate::status::invalid_argument(module, vec![FieldViolation::new("page_token", why)]);
         let (body, signature) = token.split_once('.').ok_or_else(|| bad("is not a page token"))?;
-        let body = URL_SAFE_NO_PAD.decode(body).map_err(|_| bad("is not a page token"))?;
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| bad("is not a page token"))?;
+        let body = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| bad("is not a page token"))?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| bad("is not a page token"))?;
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(&body);
-        mac.verify_slice(&signature).map_err(|_| bad("is not a page token issued by this service"))?;
-        let payload: Payload<C> =
-            serde_json::from_slice(&body).map_err(|_| bad("is not a page token"))?;
+        mac.verify_slice(&signature)
+            .map_err(|_| bad("is not a page token issued by this service"))?;
+        let payload: Payload<C> = serde_json::from_slice(&body).map_err(|_| bad("is not a page token"))?;
         if payload.f != fingerprint(filters) {
-            return Err(bad("was issued for other filters; send the same filters or start over"));
+            return Err(bad(
+                "was issued for other filters; send the same filters or start over",
+            ));
         }
         if payload.e < now {
             return Err(bad("has expired; start over from the first page"));
@@ -141,7 +152,10 @@ mod tests {
     }
 
     fn cursor() -> Cursor {
-        Cursor { name: "Drinks".into(), id: "0193".into() }
+        Cursor {
+            name: "Drinks".into(),
+            id: "0193".into(),
+        }
     }
 
     #[test]
@@ -149,7 +163,10 @@ mod tests {
         assert_eq!(page_size(Module::Product, 0).unwrap(), DEFAULT_PAGE_SIZE);
         assert_eq!(page_size(Module::Product, 20).unwrap(), 20);
         assert_eq!(page_size(Module::Product, 100_000).unwrap(), MAX_PAGE_SIZE);
-        assert_eq!(page_size(Module::Product, -1).unwrap_err().code(), tonic::Code::InvalidArgument);
+        assert_eq!(
+            page_size(Module::Product, -1).unwrap_err().code(),
+            tonic::Code::InvalidArgument
+        );
     }
 
     #[test]
@@ -173,7 +190,10 @@ mod tests {
         };
         assert!(refused(tokens.decode_at(Module::Category, &token, &"b", 1_000)).contains("other filters"));
         let forged = PageTokens::new("other").encode_at(&cursor(), &"a", 1_000);
-        assert!(refused(tokens.decode_at(Module::Category, &forged, &"a", 1_000)).contains("not a page token issued"));
+        assert!(
+            refused(tokens.decode_at(Module::Category, &forged, &"a", 1_000))
+                .contains("not a page token issued")
+        );
         let mut edited = token.clone();
         edited.replace_range(0..1, if edited.starts_with('e') { "f" } else { "e" });
         refused(tokens.decode_at(Module::Category, &edited, &"a", 1_000));

@@ -22,8 +22,11 @@ pub fn error(
     message: impl Into<String>,
     metadata: impl IntoIterator<Item = (String, String)>,
 ) -> Status {
-    let details =
-        ErrorDetails::with_error_info(reason, domain(module), metadata.into_iter().collect::<std::collections::HashMap<_, _>>());
+    let details = ErrorDetails::with_error_info(
+        reason,
+        domain(module),
+        metadata.into_iter().collect::<std::collections::HashMap<_, _>>(),
+    );
     Status::with_error_details(code, message, details)
 }
 
@@ -40,7 +43,11 @@ pub fn invalid_argument(module: Module, violations: Vec<FieldViolation>) -> Stat
         std::collections::HashMap::new(),
     );
     details.set_bad_request(violations);
-    Status::with_error_details(Code::InvalidArgument, format!("invalid request: {summary}"), details)
+    Status::with_error_details(
+        Code::InvalidArgument,
+        format!("invalid request: {summary}"),
+        details,
+    )
 }
 
 /// `NOT_FOUND` naming the resource kind and id.
@@ -50,7 +57,10 @@ pub fn not_found(module: Module, resource: &str, id: &str) -> Status {
         module,
         &format!("{}_NOT_FOUND", resource.to_uppercase()),
         format!("{resource} `{id}` not found"),
-        [("resource".to_owned(), resource.to_owned()), ("id".to_owned(), id.to_owned())],
+        [
+            ("resource".to_owned(), resource.to_owned()),
+            ("id".to_owned(), id.to_owned()),
+        ],
     )
 }
 
@@ -61,7 +71,10 @@ pub fn not_built_yet(module: Module, rpc: &str) -> Status {
         module,
         "NOT_BUILT_YET",
         format!("{rpc} is not built yet in the {module} module"),
-        [("module".to_owned(), module.to_string()), ("rpc".to_owned(), rpc.to_owned())],
+        [
+            ("module".to_owned(), module.to_string()),
+            ("rpc".to_owned(), rpc.to_owned()),
+        ],
     )
 }
 
@@ -95,7 +108,10 @@ mod tests {
             vec![FieldViolation::new("category.name", "must not be empty")],
         );
         assert_eq!(status.code(), Code::InvalidArgument);
-        assert_eq!(status.message(), "invalid request: category.name: must not be empty");
+        assert_eq!(
+            status.message(),
+            "invalid request: category.name: must not be empty"
+        );
         let details = status.get_error_details();
         let info = details.error_info().expect("error info");
         assert_eq!(info.reason, "INVALID_ARGUMENT");
@@ -109,8 +125,15 @@ mod tests {
     fn not_built_yet_names_module_and_rpc() {
         let status = not_built_yet(Module::Order, "CreateOrder");
         assert_eq!(status.code(), Code::Unimplemented);
-        assert_eq!(status.message(), "CreateOrder is not built yet in the order module");
-        let info = status.get_error_details().error_info().cloned().expect("error info");
+        assert_eq!(
+            status.message(),
+            "CreateOrder is not built yet in the order module"
+        );
+        let info = status
+            .get_error_details()
+            .error_info()
+            .cloned()
+            .expect("error info");
         assert_eq!(info.reason, "NOT_BUILT_YET");
         assert_eq!(info.metadata["module"], "order");
     }

@@ -46,7 +46,11 @@ pub fn init(service_name: &str, format: LogFormat, otlp_endpoint: Option<&str>) 
             Some(
                 SdkTracerProvider::builder()
                     .with_batch_exporter(exporter)
-                    .with_resource(Resource::builder().with_service_name(service_name.to_owned()).build())
+                    .with_resource(
+                        Resource::builder()
+                            .with_service_name(service_name.to_owned())
+                            .build(),
+                    )
                     .build(),
             )
         }
@@ -58,7 +62,12 @@ pub fn init(service_name: &str, format: LogFormat, otlp_endpoint: Option<&str>) 
     let registry = tracing_subscriber::registry().with(filter).with(otel_layer);
     match format {
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(true))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true),
+            )
             .try_init(),
         LogFormat::Text => registry.with(tracing_subscriber::fmt::layer()).try_init(),
     }

@@ -4,7 +4,7 @@
 //! `POS_TEST_DATABASE_URL` (a role allowed to create databases, connected to any database) and
 //! `POS_TEST_REDIS_URL`, with defaults matching the local stack.
 
-use sqlx::{Connection as _, Executor as _, PgConnection, PgPool};
+use sqlx::{Connection as _, PgConnection, PgPool};
 
 /// Admin connection URL used to create and drop test databases.
 pub fn admin_database_url() -> String {
@@ -36,7 +36,9 @@ impl TestDatabase {
         let name = format!("pos_test_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&admin_url).await?;
         let create = format!(r#"CREATE DATABASE "{name}""#);
-        admin.execute(create.as_str()).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+            .execute(&mut admin)
+            .await?;
         admin.close().await?;
         let url = replace_database(&admin_url, &name);
         let pool = PgPool::connect(&url).await?;
@@ -55,7 +57,9 @@ impl TestDatabase {
         self.pool.close().await;
         let mut admin = PgConnection::connect(&admin_database_url()).await?;
         let drop = format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name);
-        admin.execute(drop.as_str()).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+            .execute(&mut admin)
+            .await?;
         admin.close().await?;
         Ok(())
     }
@@ -80,8 +84,17 @@ mod tests {
 
     #[test]
     fn replaces_the_database_of_a_url() {
-        assert_eq!(replace_database("postgres://a:b@h:5432/postgres", "x"), "postgres://a:b@h:5432/x");
-        assert_eq!(replace_database("postgres://a:b@h/postgres?sslmode=disable", "x"), "postgres://a:b@h/x?sslmode=disable");
-        assert_eq!(replace_database("postgres://a:b@h:5432", "x"), "postgres://a:b@h:5432/x");
+        assert_eq!(
+            replace_database("postgres://a:b@h:5432/postgres", "x"),
+            "postgres://a:b@h:5432/x"
+        );
+        assert_eq!(
+            replace_database("postgres://a:b@h/postgres?sslmode=disable", "x"),
+            "postgres://a:b@h/x?sslmode=disable"
+        );
+        assert_eq!(
+            replace_database("postgres://a:b@h:5432", "x"),
+            "postgres://a:b@h:5432/x"
+        );
     }
 }

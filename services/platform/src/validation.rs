@@ -22,7 +22,11 @@ pub fn validate(module: Module, prefix: &str, input: &impl Validate) -> Result<(
 
 fn collect(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldViolation>) {
     for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
         match kind {
             ValidationErrorsKind::Field(field_errors) => {
                 for error in field_errors {
@@ -72,7 +76,10 @@ mod tests {
 
     #[test]
     fn every_bad_field_becomes_a_violation_with_its_path() {
-        let input = NewOrder { note: String::new(), lines: vec![Line { quantity: 1 }, Line { quantity: 0 }] };
+        let input = NewOrder {
+            note: String::new(),
+            lines: vec![Line { quantity: 1 }, Line { quantity: 0 }],
+        };
         let status = validate(Module::Order, "", &input).unwrap_err();
         assert_eq!(status.code(), tonic::Code::InvalidArgument);
         let details = status.get_error_details();
@@ -94,7 +101,10 @@ mod tests {
 
     #[test]
     fn valid_input_passes() {
-        let input = NewOrder { note: "table 4".into(), lines: vec![Line { quantity: 2 }] };
+        let input = NewOrder {
+            note: "table 4".into(),
+            lines: vec![Line { quantity: 2 }],
+        };
         assert!(validate(Module::Order, "order", &input).is_ok());
     }
 }

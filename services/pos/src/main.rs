@@ -1,1 +1,136 @@
-fn main() {}
+//! `pos`: one binary for every module of the POS platform.
+//!
+//! `pos serve` serves the modules named by `POS_MODULES` (all by default); `pos migrate` applies
+//! the embedded database migrations (for deployment jobs; developers use `cargo xtask migrate`).
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use pos_platform::{Config, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "pos",
+    version,
+    about = "POS platform: serves any subset of its modules over gRPC"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serves the chosen modules until SIGINT or SIGTERM.
+    Serve(Box<Config>),
+    /// Writes idempotent demo data through the API of a running platform and prints credentials.
+    Seed {
+        /// gRPC address of the platform.
+        #[arg(long, env = "POS_SEED_TARGET", default_value = "http://127.0.0.1:50051")]
+        target: String,
+        /// E-mail of the first admin.
+        #[arg(long, env = "POS_SEED_ADMIN_EMAIL", default_value = "admin@pos.local")]
+        admin_email: String,
+        /// Password of the first admin; generated when unset.
+        #[arg(long, env = "POS_SEED_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
+    },
+    /// Applies every pending database migration and exits.
+    Migrate {
+        /// Database to migrate.
+        #[arg(
+            long,
+            env = "POS_DATABASE_URL",
+            default_value = "postgres://pos:pos@127.0.0.1:5432/pos",
+            hide_env_values = true
+        )]
+        database_url: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve(config) => serve(&config).await,
+        Command::Seed {
+            target,
+            admin_email,
+            admin_password,
+        } => {
+            let password = admin_password.unwrap_or_else(|| uuid_password());
+            let report = pos::seed(&target, &admin_email, &password).await?;
+            print_seed_report(&report);
+            if report.complete() {
+                Ok(())
+            } else {
+                std::process::exit(3)
+            }
+        }
+        Command::Migrate { database_url } => {
+            let pool = sqlx::PgPool::connect(&database_url)
+                .await
+                .context("connecting to POS_DATABASE_URL")?;
+            pos_platform::db::MIGRATOR
+                .run(&pool)
+                .await
+                .context("applying migrations")?;
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let telemetry = telemetry::init("pos", config.log_format, config.otlp_endpoint.as_deref())?;
+    let mut running = pos::start(config).await?;
+    let result = tokio::select! {
+        () = shutdown_signal() => {
+            tracing::info!("shutdown requested; finishing in-flight requests");
+            running.shutdown().await
+        }
+        error = running.failed() => Err(error),
+    };
+    if let Err(error) = &result {
+        tracing::error!(error = ?error, "pos stopped with an error");
+    } else {
+        tracing::info!("pos stopped");
+    }
+    telemetry.shutdown();
+    result
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// A random 32-character password for a generated demo account.
+fn uuid_password() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// The seed talks to an operator: its report goes to stdout.
+#[allow(clippy::print_stdout)]
+fn print_seed_report(report: &pos::SeedReport) {
+    for (step, outcome) in &report.steps {
+        match outcome {
+            pos::StepOutcome::Done => println!("    done     {step}"),
+            pos::StepOutcome::Skipped(why) => println!("    skipped  {step}: {why}"),
+        }
+    }
+    for (login, password) in &report.credentials {
+        println!("    credentials: {login} / {password}");
+    }
+    if !report.complete() {
+        println!("    some steps were skipped: their modules are not built yet");
+    }
+}

@@ -1,0 +1,23 @@
+//! The product module: owns products, the append-only stock ledger and stock reservations.
+//!
+//! It owns the PostgreSQL schema `products` and the Kafka topic `pos.product.v1.events`, and serves
+//! `pos.product.v1.ProductService`. It reads no other module's schema and reaches other modules only through
+//! [`pos_api::Clients`].
+
+mod error;
+mod product;
+
+pub use error::ProductError;
+
+use pos_platform::ModuleContext;
+use tonic::service::RoutesBuilder;
+
+/// Adds the module's gRPC services to `routes`.
+pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
+    routes.add_service(
+        pos_api::pos::product::v1::product_service_server::ProductServiceServer::new(
+            product::ProductApi::new(ctx.clone()),
+        )
+        .max_decoding_message_size(pos_platform::UPLOAD_MESSAGE_LIMIT_BYTES),
+    );
+}

@@ -4,6 +4,9 @@ pub mod google {
     pub mod api {
         include!("google.api.rs");
     }
+    pub mod rpc {
+        include!("google.rpc.rs");
+    }
 }
 pub mod pos {
     pub mod auth {

@@ -1,0 +1,2 @@
+-- Reverts auth: the module's whole schema.
+DROP SCHEMA auth CASCADE;

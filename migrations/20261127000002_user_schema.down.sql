@@ -1,0 +1,2 @@
+-- Reverts user: the module's whole schema.
+DROP SCHEMA users CASCADE;

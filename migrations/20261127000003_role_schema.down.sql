@@ -1,0 +1,2 @@
+-- Reverts role: the module's whole schema.
+DROP SCHEMA roles CASCADE;

@@ -1,0 +1,2 @@
+-- Reverts merchant: the module's whole schema.
+DROP SCHEMA merchants CASCADE;

@@ -1,0 +1,2 @@
+-- Reverts cashier: the module's whole schema.
+DROP SCHEMA cashiers CASCADE;

@@ -1,0 +1,2 @@
+-- Reverts category: the module's whole schema.
+DROP SCHEMA categories CASCADE;

@@ -1,0 +1,2 @@
+-- Reverts product: the module's whole schema.
+DROP SCHEMA products CASCADE;

@@ -1,0 +1,2 @@
+-- Reverts order: the module's whole schema.
+DROP SCHEMA orders CASCADE;

@@ -1,0 +1,2 @@
+-- Reverts transaction: the module's whole schema.
+DROP SCHEMA transactions CASCADE;

@@ -1,0 +1,2 @@
+-- Reverts report: the module's whole schema.
+DROP SCHEMA reports CASCADE;

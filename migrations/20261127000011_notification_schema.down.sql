@@ -1,0 +1,2 @@
+-- Reverts notification: the module's whole schema.
+DROP SCHEMA notifications CASCADE;

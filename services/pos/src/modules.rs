@@ -1,0 +1,23 @@
+//! The one place that knows every module crate: maps a [`Module`] to the function that mounts its
+//! services.
+
+use pos_api::Module;
+use pos_platform::ModuleContext;
+use tonic::service::RoutesBuilder;
+
+/// Adds `module`'s gRPC services to `routes`.
+pub(crate) fn add_services(module: Module, ctx: &ModuleContext, routes: &mut RoutesBuilder) {
+    match module {
+        Module::Auth => pos_auth::add_services(ctx, routes),
+        Module::User => pos_user::add_services(ctx, routes),
+        Module::Role => pos_role::add_services(ctx, routes),
+        Module::Merchant => pos_merchant::add_services(ctx, routes),
+        Module::Cashier => pos_cashier::add_services(ctx, routes),
+        Module::Category => pos_category::add_services(ctx, routes),
+        Module::Product => pos_product::add_services(ctx, routes),
+        Module::Order => pos_order::add_services(ctx, routes),
+        Module::Transaction => pos_transaction::add_services(ctx, routes),
+        Module::Report => pos_report::add_services(ctx, routes),
+        Module::Notification => pos_notification::add_services(ctx, routes),
+    }
+}
