@@ -8,7 +8,7 @@ use sqlx::{Connection as _, PgConnection};
 
 use crate::{note, step};
 
-#[derive(clap::Subcommand)]
+#[derive(clap::Subcommand, Clone, Copy)]
 pub(crate) enum Action {
     /// Applies every pending migration.
     Up,

@@ -56,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
             admin_email,
             admin_password,
         } => {
-            let password = admin_password.unwrap_or_else(|| uuid_password());
+            let password = admin_password.unwrap_or_else(uuid_password);
             let report = pos::seed(&target, &admin_email, &password).await?;
             print_seed_report(&report);
             if report.complete() {
