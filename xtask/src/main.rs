@@ -9,6 +9,8 @@ mod proc;
 mod seed;
 mod stack;
 mod test;
+#[cfg(test)]
+mod tidy;
 mod tools;
 
 use std::path::PathBuf;

@@ -139,6 +139,32 @@ macro_rules! client_accessors {
 use crate::pos;
 
 client_accessors! {
+    /// Client of `pos.auth.v1.AuthService`.
+    auth => Auth, pos::auth::v1::auth_service_client::AuthServiceClient<Transport>;
+    /// Client of `pos.cashier.v1.CashierService`.
+    cashier => Cashier, pos::cashier::v1::cashier_service_client::CashierServiceClient<Transport>;
     /// Client of `pos.category.v1.CategoryService`.
     category => Category, pos::category::v1::category_service_client::CategoryServiceClient<Transport>;
+    /// Client of `pos.merchant.v1.MerchantService`.
+    merchant => Merchant, pos::merchant::v1::merchant_service_client::MerchantServiceClient<Transport>;
+    /// Client of `pos.merchant.v1.MerchantDocumentService`.
+    merchant_document => Merchant, pos::merchant::v1::merchant_document_service_client::MerchantDocumentServiceClient<Transport>;
+    /// Client of `pos.notification.v1.NotificationService`.
+    notification => Notification, pos::notification::v1::notification_service_client::NotificationServiceClient<Transport>;
+    /// Client of `pos.order.v1.OrderService`.
+    order => Order, pos::order::v1::order_service_client::OrderServiceClient<Transport>;
+    /// Client of `pos.order.v1.OrderItemService`.
+    order_item => Order, pos::order::v1::order_item_service_client::OrderItemServiceClient<Transport>;
+    /// Client of `pos.order.v1.CartService`.
+    cart => Order, pos::order::v1::cart_service_client::CartServiceClient<Transport>;
+    /// Client of `pos.product.v1.ProductService`.
+    product => Product, pos::product::v1::product_service_client::ProductServiceClient<Transport>;
+    /// Client of `pos.report.v1.ReportService`.
+    report => Report, pos::report::v1::report_service_client::ReportServiceClient<Transport>;
+    /// Client of `pos.role.v1.RoleService`.
+    role => Role, pos::role::v1::role_service_client::RoleServiceClient<Transport>;
+    /// Client of `pos.transaction.v1.TransactionService`.
+    transaction => Transaction, pos::transaction::v1::transaction_service_client::TransactionServiceClient<Transport>;
+    /// Client of `pos.user.v1.UserService`.
+    user => User, pos::user::v1::user_service_client::UserServiceClient<Transport>;
 }

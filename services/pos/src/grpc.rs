@@ -71,9 +71,11 @@ pub(crate) async fn serve(
         ["grpc-status", "grpc-message", "grpc-status-details-bin"].map(http::HeaderName::from_static);
     tonic::transport::Server::builder()
         .accept_http1(true)
-        .layer(RpcMetricsLayer::new(metrics))
+        // Outermost first: CORS answers preflights, grpc-web is translated to gRPC, and only
+        // then are RPCs measured (so preflights are not counted and codes are gRPC codes).
         .layer(tower_http::cors::CorsLayer::very_permissive().expose_headers(grpc_web_headers))
         .layer(tonic_web::GrpcWebLayer::new())
+        .layer(RpcMetricsLayer::new(metrics))
         .add_routes(routes)
         .add_service(health)
         .add_service(reflection_v1)
