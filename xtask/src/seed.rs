@@ -18,13 +18,15 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<()> {
     let pos = stack::build_pos()?;
-    seed(&pos, &args.target).map(|_| ())
+    seed(&pos, &args.target, "").map(|_| ())
 }
 
 /// Runs the seed; `Ok(true)` when every step is done.
-fn seed(pos: &Path, target: &str) -> Result<bool> {
+fn seed(pos: &Path, target: &str, upstreams: &str) -> Result<bool> {
     step(format!("seeding demo data through {target}"));
-    let status = Command::new(pos).args(["seed", "--target", target]).status()?;
+    let status = Command::new(pos)
+        .args(["seed", "--target", target, "--upstreams", upstreams])
+        .status()?;
     match status.code() {
         Some(0) => Ok(true),
         Some(3) => {
@@ -35,14 +37,15 @@ fn seed(pos: &Path, target: &str) -> Result<bool> {
     }
 }
 
-/// Seeds on the first `cargo xtask up` of a checkout (a marker in `.run/` remembers it).
-pub(crate) fn first_run(pos: &Path, target: &str) -> Result<()> {
+/// Seeds on the first `cargo xtask up` of a checkout (a marker in `.run/` remembers it);
+/// `upstreams` locates modules served by other processes than `target`.
+pub(crate) fn first_run(pos: &Path, target: &str, upstreams: &str) -> Result<()> {
     let marker = Path::new(".run/seeded");
     if marker.exists() {
         note("demo data seeded earlier (delete .run/seeded to seed again)");
         return Ok(());
     }
-    if seed(pos, target)? {
+    if seed(pos, target, upstreams)? {
         std::fs::write(marker, "")?;
     }
     Ok(())

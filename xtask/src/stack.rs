@@ -184,7 +184,7 @@ pub(crate) fn up(args: &UpArgs) -> Result<()> {
     for process in &mut processes {
         wait_ready(process)?;
     }
-    crate::seed::first_run(&pos, &format!("http://127.0.0.1:{}", args.grpc_port))?;
+    crate::seed::first_run(&pos, &format!("http://127.0.0.1:{}", args.grpc_port), &upstreams)?;
     print_endpoints(&plan);
     if args.detach {
         note("detached: stop with `cargo xtask down`");

@@ -27,6 +27,9 @@ enum Command {
         /// gRPC address of the platform.
         #[arg(long, env = "POS_SEED_TARGET", default_value = "http://127.0.0.1:50051")]
         target: String,
+        /// Addresses of modules served elsewhere than `target`: `module=http://host:port,...`.
+        #[arg(long, env = "POS_UPSTREAMS", default_value = "")]
+        upstreams: pos_platform::config::Upstreams,
         /// E-mail of the first admin.
         #[arg(long, env = "POS_SEED_ADMIN_EMAIL", default_value = "admin@pos.local")]
         admin_email: String,
@@ -53,11 +56,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(config) => serve(&config).await,
         Command::Seed {
             target,
+            upstreams,
             admin_email,
             admin_password,
         } => {
             let password = admin_password.unwrap_or_else(uuid_password);
-            let report = pos::seed(&target, &admin_email, &password).await?;
+            let report = pos::seed(&target, &upstreams, &admin_email, &password).await?;
             print_seed_report(&report);
             if report.complete() {
                 Ok(())

@@ -3,10 +3,9 @@
 //! nothing. Steps whose RPC is not built yet are reported as skipped, not failed.
 
 use pos_api::pos::category::v1 as category;
-use pos_api::pos::category::v1::category_service_client::CategoryServiceClient;
 use pos_api::pos::user::v1 as user;
-use pos_api::pos::user::v1::user_service_client::UserServiceClient;
-use tonic::transport::Channel;
+use pos_api::{Clients, Module};
+use pos_platform::config::Upstreams;
 
 /// What one seed step did.
 #[derive(Debug, PartialEq, Eq)]
@@ -63,12 +62,25 @@ const CATEGORIES: [(&str, &str, &str); 5] = [
     ),
 ];
 
-/// Seeds the platform served at `target` (e.g. `http://127.0.0.1:50051`).
-pub async fn seed(target: &str, admin_email: &str, admin_password: &str) -> anyhow::Result<SeedReport> {
-    let channel = Channel::from_shared(target.to_owned())?.connect().await?;
+/// Seeds the platform: each module is reached at its address in `upstreams`, or at `target`
+/// (e.g. `http://127.0.0.1:50051`) when it has none.
+pub async fn seed(
+    target: &str,
+    upstreams: &Upstreams,
+    admin_email: &str,
+    admin_password: &str,
+) -> anyhow::Result<SeedReport> {
+    let clients = Clients::default();
+    let mut transports = std::collections::HashMap::new();
+    for module in Module::ALL {
+        let address = upstreams.0.get(&module).map_or(target, String::as_str);
+        transports.insert(module, Clients::remote(module, address)?);
+    }
+    clients.install(transports);
     let mut report = SeedReport::default();
 
-    let created = UserServiceClient::new(channel.clone())
+    let created = clients
+        .user()?
         .create_user(user::CreateUserRequest {
             user: Some(user::User {
                 email: admin_email.to_owned(),
@@ -86,7 +98,7 @@ pub async fn seed(target: &str, admin_email: &str, admin_password: &str) -> anyh
             .push((admin_email.to_owned(), admin_password.to_owned()));
     }
 
-    let mut categories = CategoryServiceClient::new(channel);
+    let mut categories = clients.category()?;
     for (request_id, name, description) in CATEGORIES {
         let created = categories
             .create_category(category::CreateCategoryRequest {
