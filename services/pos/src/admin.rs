@@ -36,17 +36,8 @@ async fn metrics(State(state): State<AdminState>) -> impl IntoResponse {
 }
 
 async fn readyz(State(state): State<AdminState>) -> impl IntoResponse {
-    let limit = Duration::from_secs(2);
-    let database = match tokio::time::timeout(limit, pos_platform::db::ping(&state.ctx.db)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err("timed out".to_owned()),
-    };
-    let redis = match tokio::time::timeout(limit, pos_platform::redis_pool::ping(&state.ctx.redis)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(error.to_string()),
-        Err(_) => Err("timed out".to_owned()),
-    };
+    let database = check(pos_platform::db::ping(&state.ctx.db)).await;
+    let redis = check(pos_platform::redis_pool::ping(&state.ctx.redis)).await;
     let line = |name: &str, check: &Result<(), String>| match check {
         Ok(()) => format!("{name}: ok\n"),
         Err(error) => format!("{name}: unavailable ({error})\n"),
@@ -61,4 +52,15 @@ async fn readyz(State(state): State<AdminState>) -> impl IntoResponse {
         tracing::warn!(%body, "not ready");
     }
     (status, body)
+}
+
+/// Runs one readiness probe with a time limit.
+async fn check<E: std::fmt::Display>(
+    probe: impl std::future::Future<Output = Result<(), E>>,
+) -> Result<(), String> {
+    match tokio::time::timeout(Duration::from_secs(2), probe).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err("timed out".to_owned()),
+    }
 }
