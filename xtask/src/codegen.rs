@@ -41,7 +41,7 @@ pub(crate) fn run(check: bool) -> Result<()> {
         .out_dir(&scratch)
         .include_file("mod.rs")
         .emit_rerun_if_changed(false)
-        .compile_fds(fds)
+        .compile_fds_with_config(fds, prost_config())
         .context("generating Rust code")?;
 
     let mut produced = BTreeMap::new();
@@ -61,6 +61,14 @@ pub(crate) fn run(check: bool) -> Result<()> {
         produced.insert(name, content);
     }
     sync_dir(Path::new(GENERATED_DIR), &produced, check)
+}
+
+/// prost settings: `prost::Name` gives every message its full protobuf name, which is the
+/// event type the outbox records and consumers dispatch on.
+fn prost_config() -> tonic_prost_build::Config {
+    let mut config = tonic_prost_build::Config::new();
+    config.enable_type_names();
+    config
 }
 
 /// Every `.proto` of ours, plus the vendored `google.rpc` error types (no proto of ours imports

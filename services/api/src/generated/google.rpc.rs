@@ -257,6 +257,16 @@ pub struct ErrorInfo {
         ::prost::alloc::string::String,
     >,
 }
+impl ::prost::Name for ErrorInfo {
+    const NAME: &'static str = "ErrorInfo";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.ErrorInfo".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.ErrorInfo".into()
+    }
+}
 /// Describes when the clients can retry a failed request. Clients could ignore
 /// the recommendation here or retry when this information is missing from error
 /// responses.
@@ -276,6 +286,16 @@ pub struct RetryInfo {
     #[prost(message, optional, tag = "1")]
     pub retry_delay: ::core::option::Option<::prost_types::Duration>,
 }
+impl ::prost::Name for RetryInfo {
+    const NAME: &'static str = "RetryInfo";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.RetryInfo".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.RetryInfo".into()
+    }
+}
 /// Describes additional debugging info.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DebugInfo {
@@ -285,6 +305,16 @@ pub struct DebugInfo {
     /// Additional debugging information provided by the server.
     #[prost(string, tag = "2")]
     pub detail: ::prost::alloc::string::String,
+}
+impl ::prost::Name for DebugInfo {
+    const NAME: &'static str = "DebugInfo";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.DebugInfo".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.DebugInfo".into()
+    }
 }
 /// Describes how a quota check failed.
 ///
@@ -392,6 +422,26 @@ pub mod quota_failure {
         #[prost(int64, optional, tag = "8")]
         pub future_quota_value: ::core::option::Option<i64>,
     }
+    impl ::prost::Name for Violation {
+        const NAME: &'static str = "Violation";
+        const PACKAGE: &'static str = "google.rpc";
+        fn full_name() -> ::prost::alloc::string::String {
+            "google.rpc.QuotaFailure.Violation".into()
+        }
+        fn type_url() -> ::prost::alloc::string::String {
+            "/google.rpc.QuotaFailure.Violation".into()
+        }
+    }
+}
+impl ::prost::Name for QuotaFailure {
+    const NAME: &'static str = "QuotaFailure";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.QuotaFailure".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.QuotaFailure".into()
+    }
 }
 /// Describes what preconditions have failed.
 ///
@@ -425,6 +475,26 @@ pub mod precondition_failure {
         /// For example: "Terms of service not accepted".
         #[prost(string, tag = "3")]
         pub description: ::prost::alloc::string::String,
+    }
+    impl ::prost::Name for Violation {
+        const NAME: &'static str = "Violation";
+        const PACKAGE: &'static str = "google.rpc";
+        fn full_name() -> ::prost::alloc::string::String {
+            "google.rpc.PreconditionFailure.Violation".into()
+        }
+        fn type_url() -> ::prost::alloc::string::String {
+            "/google.rpc.PreconditionFailure.Violation".into()
+        }
+    }
+}
+impl ::prost::Name for PreconditionFailure {
+    const NAME: &'static str = "PreconditionFailure";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.PreconditionFailure".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.PreconditionFailure".into()
     }
 }
 /// Describes violations in a client request. This error type focuses on the
@@ -497,6 +567,26 @@ pub mod bad_request {
         #[prost(message, optional, tag = "4")]
         pub localized_message: ::core::option::Option<super::LocalizedMessage>,
     }
+    impl ::prost::Name for FieldViolation {
+        const NAME: &'static str = "FieldViolation";
+        const PACKAGE: &'static str = "google.rpc";
+        fn full_name() -> ::prost::alloc::string::String {
+            "google.rpc.BadRequest.FieldViolation".into()
+        }
+        fn type_url() -> ::prost::alloc::string::String {
+            "/google.rpc.BadRequest.FieldViolation".into()
+        }
+    }
+}
+impl ::prost::Name for BadRequest {
+    const NAME: &'static str = "BadRequest";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.BadRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.BadRequest".into()
+    }
 }
 /// Contains metadata about the request that clients can attach when filing a bug
 /// or providing other forms of feedback.
@@ -510,6 +600,16 @@ pub struct RequestInfo {
     /// stack trace that can be sent back to the service provider for debugging.
     #[prost(string, tag = "2")]
     pub serving_data: ::prost::alloc::string::String,
+}
+impl ::prost::Name for RequestInfo {
+    const NAME: &'static str = "RequestInfo";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.RequestInfo".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.RequestInfo".into()
+    }
 }
 /// Describes the resource that is being accessed.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -536,6 +636,16 @@ pub struct ResourceInfo {
     #[prost(string, tag = "4")]
     pub description: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ResourceInfo {
+    const NAME: &'static str = "ResourceInfo";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.ResourceInfo".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.ResourceInfo".into()
+    }
+}
 /// Provides links to documentation or for performing an out of band action.
 ///
 /// For example, if a quota check failed with an error indicating the calling
@@ -559,6 +669,26 @@ pub mod help {
         #[prost(string, tag = "2")]
         pub url: ::prost::alloc::string::String,
     }
+    impl ::prost::Name for Link {
+        const NAME: &'static str = "Link";
+        const PACKAGE: &'static str = "google.rpc";
+        fn full_name() -> ::prost::alloc::string::String {
+            "google.rpc.Help.Link".into()
+        }
+        fn type_url() -> ::prost::alloc::string::String {
+            "/google.rpc.Help.Link".into()
+        }
+    }
+}
+impl ::prost::Name for Help {
+    const NAME: &'static str = "Help";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.Help".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.Help".into()
+    }
 }
 /// Provides a localized error message that is safe to return to the user
 /// which can be attached to an RPC error.
@@ -572,6 +702,16 @@ pub struct LocalizedMessage {
     /// The localized error message in the above locale.
     #[prost(string, tag = "2")]
     pub message: ::prost::alloc::string::String,
+}
+impl ::prost::Name for LocalizedMessage {
+    const NAME: &'static str = "LocalizedMessage";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.LocalizedMessage".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.LocalizedMessage".into()
+    }
 }
 /// The `Status` type defines a logical error model that is suitable for
 /// different programming environments, including REST APIs and RPC APIs. It is
@@ -596,4 +736,14 @@ pub struct Status {
     /// message types for APIs to use.
     #[prost(message, repeated, tag = "3")]
     pub details: ::prost::alloc::vec::Vec<::prost_types::Any>,
+}
+impl ::prost::Name for Status {
+    const NAME: &'static str = "Status";
+    const PACKAGE: &'static str = "google.rpc";
+    fn full_name() -> ::prost::alloc::string::String {
+        "google.rpc.Status".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/google.rpc.Status".into()
+    }
 }

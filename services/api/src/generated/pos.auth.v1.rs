@@ -27,6 +27,16 @@ pub struct MerchantSignup {
     #[prost(string, tag = "7")]
     pub time_zone: ::prost::alloc::string::String,
 }
+impl ::prost::Name for MerchantSignup {
+    const NAME: &'static str = "MerchantSignup";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.MerchantSignup".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.MerchantSignup".into()
+    }
+}
 /// SessionTokens are the credentials of one session. Never logged.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SessionTokens {
@@ -48,6 +58,16 @@ pub struct SessionTokens {
     #[prost(string, tag = "5")]
     pub session_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for SessionTokens {
+    const NAME: &'static str = "SessionTokens";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.SessionTokens".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.SessionTokens".into()
+    }
+}
 /// SigningKey is a public key that verifies access tokens.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SigningKey {
@@ -67,6 +87,16 @@ pub struct SigningKey {
     /// minutes later, after which the key leaves the list.
     #[prost(message, optional, tag = "5")]
     pub retire_time: ::core::option::Option<::prost_types::Timestamp>,
+}
+impl ::prost::Name for SigningKey {
+    const NAME: &'static str = "SigningKey";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.SigningKey".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.SigningKey".into()
+    }
 }
 /// Request of AuthService.Register.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -88,9 +118,29 @@ pub struct RegisterRequest {
     #[prost(message, optional, tag = "5")]
     pub merchant: ::core::option::Option<MerchantSignup>,
 }
+impl ::prost::Name for RegisterRequest {
+    const NAME: &'static str = "RegisterRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.RegisterRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.RegisterRequest".into()
+    }
+}
 /// Response of AuthService.Register. Deliberately empty: it is the same whether the email was new.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RegisterResponse {}
+impl ::prost::Name for RegisterResponse {
+    const NAME: &'static str = "RegisterResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.RegisterResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.RegisterResponse".into()
+    }
+}
 /// Request of AuthService.VerifyEmail.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct VerifyEmailRequest {
@@ -101,9 +151,29 @@ pub struct VerifyEmailRequest {
     #[prost(string, tag = "2")]
     pub code: ::prost::alloc::string::String,
 }
+impl ::prost::Name for VerifyEmailRequest {
+    const NAME: &'static str = "VerifyEmailRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.VerifyEmailRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.VerifyEmailRequest".into()
+    }
+}
 /// Response of AuthService.VerifyEmail. The user may now sign in with Login.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct VerifyEmailResponse {}
+impl ::prost::Name for VerifyEmailResponse {
+    const NAME: &'static str = "VerifyEmailResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.VerifyEmailResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.VerifyEmailResponse".into()
+    }
+}
 /// Request of AuthService.ResendVerificationCode.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ResendVerificationCodeRequest {
@@ -111,9 +181,29 @@ pub struct ResendVerificationCodeRequest {
     #[prost(string, tag = "1")]
     pub email: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ResendVerificationCodeRequest {
+    const NAME: &'static str = "ResendVerificationCodeRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ResendVerificationCodeRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ResendVerificationCodeRequest".into()
+    }
+}
 /// Response of AuthService.ResendVerificationCode. The same whatever the email.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ResendVerificationCodeResponse {}
+impl ::prost::Name for ResendVerificationCodeResponse {
+    const NAME: &'static str = "ResendVerificationCodeResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ResendVerificationCodeResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ResendVerificationCodeResponse".into()
+    }
+}
 /// Request of AuthService.Login.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct LoginRequest {
@@ -124,12 +214,32 @@ pub struct LoginRequest {
     #[prost(string, tag = "2")]
     pub password: ::prost::alloc::string::String,
 }
+impl ::prost::Name for LoginRequest {
+    const NAME: &'static str = "LoginRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.LoginRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.LoginRequest".into()
+    }
+}
 /// Response of AuthService.Login.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct LoginResponse {
     /// Credentials of the new session. Never logged.
     #[prost(message, optional, tag = "1")]
     pub tokens: ::core::option::Option<SessionTokens>,
+}
+impl ::prost::Name for LoginResponse {
+    const NAME: &'static str = "LoginResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.LoginResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.LoginResponse".into()
+    }
 }
 /// Request of AuthService.RefreshSession.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -138,12 +248,32 @@ pub struct RefreshSessionRequest {
     #[prost(string, tag = "1")]
     pub refresh_token: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RefreshSessionRequest {
+    const NAME: &'static str = "RefreshSessionRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.RefreshSessionRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.RefreshSessionRequest".into()
+    }
+}
 /// Response of AuthService.RefreshSession.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RefreshSessionResponse {
     /// New credentials of the same session; the presented refresh token no longer works. Never logged.
     #[prost(message, optional, tag = "1")]
     pub tokens: ::core::option::Option<SessionTokens>,
+}
+impl ::prost::Name for RefreshSessionResponse {
+    const NAME: &'static str = "RefreshSessionResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.RefreshSessionResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.RefreshSessionResponse".into()
+    }
 }
 /// Request of AuthService.Logout.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -152,15 +282,45 @@ pub struct LogoutRequest {
     #[prost(string, tag = "1")]
     pub refresh_token: ::prost::alloc::string::String,
 }
+impl ::prost::Name for LogoutRequest {
+    const NAME: &'static str = "LogoutRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.LogoutRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.LogoutRequest".into()
+    }
+}
 /// Response of AuthService.Logout.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct LogoutResponse {}
+impl ::prost::Name for LogoutResponse {
+    const NAME: &'static str = "LogoutResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.LogoutResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.LogoutResponse".into()
+    }
+}
 /// Request of AuthService.LogoutAllSessions.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct LogoutAllSessionsRequest {
     /// Keep the session of the access token making this call (sign out everywhere else).
     #[prost(bool, tag = "1")]
     pub keep_current_session: bool,
+}
+impl ::prost::Name for LogoutAllSessionsRequest {
+    const NAME: &'static str = "LogoutAllSessionsRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.LogoutAllSessionsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.LogoutAllSessionsRequest".into()
+    }
 }
 /// Response of AuthService.LogoutAllSessions.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -169,9 +329,29 @@ pub struct LogoutAllSessionsResponse {
     #[prost(int64, tag = "1")]
     pub revoked_count: i64,
 }
+impl ::prost::Name for LogoutAllSessionsResponse {
+    const NAME: &'static str = "LogoutAllSessionsResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.LogoutAllSessionsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.LogoutAllSessionsResponse".into()
+    }
+}
 /// Request of AuthService.GetMe. Empty: the user comes from the access token.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetMeRequest {}
+impl ::prost::Name for GetMeRequest {
+    const NAME: &'static str = "GetMeRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.GetMeRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.GetMeRequest".into()
+    }
+}
 /// Response of AuthService.GetMe.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetMeResponse {
@@ -194,6 +374,16 @@ pub struct GetMeResponse {
     #[prost(string, tag = "6")]
     pub session_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetMeResponse {
+    const NAME: &'static str = "GetMeResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.GetMeResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.GetMeResponse".into()
+    }
+}
 /// Request of AuthService.ForgotPassword.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ForgotPasswordRequest {
@@ -201,9 +391,29 @@ pub struct ForgotPasswordRequest {
     #[prost(string, tag = "1")]
     pub email: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ForgotPasswordRequest {
+    const NAME: &'static str = "ForgotPasswordRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ForgotPasswordRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ForgotPasswordRequest".into()
+    }
+}
 /// Response of AuthService.ForgotPassword. The same whatever the email.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ForgotPasswordResponse {}
+impl ::prost::Name for ForgotPasswordResponse {
+    const NAME: &'static str = "ForgotPasswordResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ForgotPasswordResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ForgotPasswordResponse".into()
+    }
+}
 /// Request of AuthService.ResetPassword.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ResetPasswordRequest {
@@ -215,9 +425,29 @@ pub struct ResetPasswordRequest {
     #[prost(string, tag = "2")]
     pub new_password: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ResetPasswordRequest {
+    const NAME: &'static str = "ResetPasswordRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ResetPasswordRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ResetPasswordRequest".into()
+    }
+}
 /// Response of AuthService.ResetPassword. The user signs in again with Login.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ResetPasswordResponse {}
+impl ::prost::Name for ResetPasswordResponse {
+    const NAME: &'static str = "ResetPasswordResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ResetPasswordResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ResetPasswordResponse".into()
+    }
+}
 /// Request of AuthService.ChangePassword.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ChangePasswordRequest {
@@ -229,6 +459,16 @@ pub struct ChangePasswordRequest {
     #[prost(string, tag = "2")]
     pub new_password: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ChangePasswordRequest {
+    const NAME: &'static str = "ChangePasswordRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ChangePasswordRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ChangePasswordRequest".into()
+    }
+}
 /// Response of AuthService.ChangePassword.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ChangePasswordResponse {
@@ -236,9 +476,29 @@ pub struct ChangePasswordResponse {
     #[prost(int64, tag = "1")]
     pub revoked_count: i64,
 }
+impl ::prost::Name for ChangePasswordResponse {
+    const NAME: &'static str = "ChangePasswordResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ChangePasswordResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ChangePasswordResponse".into()
+    }
+}
 /// Request of AuthService.ListSigningKeys.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ListSigningKeysRequest {}
+impl ::prost::Name for ListSigningKeysRequest {
+    const NAME: &'static str = "ListSigningKeysRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ListSigningKeysRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ListSigningKeysRequest".into()
+    }
+}
 /// Response of AuthService.ListSigningKeys.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListSigningKeysResponse {
@@ -249,6 +509,16 @@ pub struct ListSigningKeysResponse {
     /// Value of the `iss` claim tokens must carry.
     #[prost(string, tag = "2")]
     pub issuer: ::prost::alloc::string::String,
+}
+impl ::prost::Name for ListSigningKeysResponse {
+    const NAME: &'static str = "ListSigningKeysResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ListSigningKeysResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ListSigningKeysResponse".into()
+    }
 }
 /// Generated client implementations.
 pub mod auth_service_client {
@@ -1602,6 +1872,16 @@ pub struct UserRegistered {
     #[prost(message, optional, tag = "8")]
     pub merchant: ::core::option::Option<MerchantSignup>,
 }
+impl ::prost::Name for UserRegistered {
+    const NAME: &'static str = "UserRegistered";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.UserRegistered".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.UserRegistered".into()
+    }
+}
 /// Published when a new verification code replaced the previous one: ResendVerificationCode,
 /// Register of an email that is still unverified, or an email change by an admin.
 /// Sensitive: carries the code.
@@ -1626,6 +1906,16 @@ pub struct VerificationCodeIssued {
     #[prost(message, optional, tag = "6")]
     pub verification_code_expire_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for VerificationCodeIssued {
+    const NAME: &'static str = "VerificationCodeIssued";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.VerificationCodeIssued".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.VerificationCodeIssued".into()
+    }
+}
 /// Published when someone tried to register with the email of a verified account, at most once an
 /// hour per account. The notification module sends the owner a security alert ("you already have
 /// an account; forgot your password?").
@@ -1647,6 +1937,16 @@ pub struct DuplicateRegistrationAttempted {
     #[prost(string, tag = "5")]
     pub client_ip: ::prost::alloc::string::String,
 }
+impl ::prost::Name for DuplicateRegistrationAttempted {
+    const NAME: &'static str = "DuplicateRegistrationAttempted";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.DuplicateRegistrationAttempted".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.DuplicateRegistrationAttempted".into()
+    }
+}
 /// Published when a user proved ownership of its email; the user may now sign in.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct EmailVerified {
@@ -1662,6 +1962,16 @@ pub struct EmailVerified {
     /// Given name, to greet the user.
     #[prost(string, tag = "4")]
     pub first_name: ::prost::alloc::string::String,
+}
+impl ::prost::Name for EmailVerified {
+    const NAME: &'static str = "EmailVerified";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.EmailVerified".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.EmailVerified".into()
+    }
 }
 /// Published when a password reset was requested for an active account, or when a user created
 /// without a password is invited to choose one. The notification module mails the link
@@ -1700,6 +2010,16 @@ pub struct PasswordResetRequested {
     #[prost(string, tag = "10")]
     pub merchant_name: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PasswordResetRequested {
+    const NAME: &'static str = "PasswordResetRequested";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.PasswordResetRequested".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.PasswordResetRequested".into()
+    }
+}
 /// Published when a user's password changed. The notification module sends a security alert.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PasswordChanged {
@@ -1721,6 +2041,16 @@ pub struct PasswordChanged {
     /// Client address the change came from.
     #[prost(string, tag = "6")]
     pub client_ip: ::prost::alloc::string::String,
+}
+impl ::prost::Name for PasswordChanged {
+    const NAME: &'static str = "PasswordChanged";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.PasswordChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.PasswordChanged".into()
+    }
 }
 /// Published on every failed login attempt, for audit and alerting.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -1746,6 +2076,16 @@ pub struct LoginFailed {
     /// User agent of the client, up to 256 characters.
     #[prost(string, tag = "7")]
     pub user_agent: ::prost::alloc::string::String,
+}
+impl ::prost::Name for LoginFailed {
+    const NAME: &'static str = "LoginFailed";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.LoginFailed".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.LoginFailed".into()
+    }
 }
 /// Published when an account was locked out after too many failed logins. Only for existing
 /// accounts; the notification module sends the owner a security alert.
@@ -1773,6 +2113,16 @@ pub struct AccountLocked {
     #[prost(string, tag = "7")]
     pub client_ip: ::prost::alloc::string::String,
 }
+impl ::prost::Name for AccountLocked {
+    const NAME: &'static str = "AccountLocked";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.AccountLocked".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.AccountLocked".into()
+    }
+}
 /// Published when sessions were revoked. Every module verifying access tokens refuses tokens
 /// whose `sid` is listed here until they expire (at most 15 minutes later), with UNAUTHENTICATED /
 /// SESSION_REVOKED. On SESSION_REVOKE_REASON_REFRESH_TOKEN_REUSED the notification module sends a
@@ -1791,6 +2141,16 @@ pub struct SessionsRevoked {
     /// Why they were revoked.
     #[prost(enumeration = "SessionRevokeReason", tag = "4")]
     pub reason: i32,
+}
+impl ::prost::Name for SessionsRevoked {
+    const NAME: &'static str = "SessionsRevoked";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.SessionsRevoked".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.SessionsRevoked".into()
+    }
 }
 /// Why a login attempt failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]

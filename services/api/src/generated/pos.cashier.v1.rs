@@ -32,6 +32,16 @@ pub struct Cashier {
     #[prost(message, optional, tag = "9")]
     pub delete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Cashier {
+    const NAME: &'static str = "Cashier";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.Cashier".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.Cashier".into()
+    }
+}
 /// Request of CashierService.GetCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetCashierRequest {
@@ -39,12 +49,32 @@ pub struct GetCashierRequest {
     #[prost(string, tag = "1")]
     pub cashier_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetCashierRequest {
+    const NAME: &'static str = "GetCashierRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.GetCashierRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.GetCashierRequest".into()
+    }
+}
 /// Response of CashierService.GetCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetCashierResponse {
     /// The cashier.
     #[prost(message, optional, tag = "1")]
     pub cashier: ::core::option::Option<Cashier>,
+}
+impl ::prost::Name for GetCashierResponse {
+    const NAME: &'static str = "GetCashierResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.GetCashierResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.GetCashierResponse".into()
+    }
 }
 /// Request of CashierService.ListCashiers.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -65,6 +95,16 @@ pub struct ListCashiersRequest {
     #[prost(string, tag = "5")]
     pub query: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ListCashiersRequest {
+    const NAME: &'static str = "ListCashiersRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.ListCashiersRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.ListCashiersRequest".into()
+    }
+}
 /// Response of CashierService.ListCashiers.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListCashiersResponse {
@@ -77,6 +117,16 @@ pub struct ListCashiersResponse {
     /// Number of cashiers matching the filters, across all pages.
     #[prost(int32, tag = "3")]
     pub total_size: i32,
+}
+impl ::prost::Name for ListCashiersResponse {
+    const NAME: &'static str = "ListCashiersResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.ListCashiersResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.ListCashiersResponse".into()
+    }
 }
 /// Request of CashierService.CreateCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -103,12 +153,32 @@ pub struct CreateCashierRequest {
     #[prost(string, tag = "6")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CreateCashierRequest {
+    const NAME: &'static str = "CreateCashierRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.CreateCashierRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.CreateCashierRequest".into()
+    }
+}
 /// Response of CashierService.CreateCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CreateCashierResponse {
     /// The created cashier, enabled.
     #[prost(message, optional, tag = "1")]
     pub cashier: ::core::option::Option<Cashier>,
+}
+impl ::prost::Name for CreateCashierResponse {
+    const NAME: &'static str = "CreateCashierResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.CreateCashierResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.CreateCashierResponse".into()
+    }
 }
 /// Request of CashierService.UpdateCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -120,12 +190,32 @@ pub struct UpdateCashierRequest {
     #[prost(message, optional, tag = "2")]
     pub update_mask: ::core::option::Option<::prost_types::FieldMask>,
 }
+impl ::prost::Name for UpdateCashierRequest {
+    const NAME: &'static str = "UpdateCashierRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.UpdateCashierRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.UpdateCashierRequest".into()
+    }
+}
 /// Response of CashierService.UpdateCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UpdateCashierResponse {
     /// The cashier after the change.
     #[prost(message, optional, tag = "1")]
     pub cashier: ::core::option::Option<Cashier>,
+}
+impl ::prost::Name for UpdateCashierResponse {
+    const NAME: &'static str = "UpdateCashierResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.UpdateCashierResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.UpdateCashierResponse".into()
+    }
 }
 /// Request of CashierService.DisableCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -134,12 +224,32 @@ pub struct DisableCashierRequest {
     #[prost(string, tag = "1")]
     pub cashier_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for DisableCashierRequest {
+    const NAME: &'static str = "DisableCashierRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.DisableCashierRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.DisableCashierRequest".into()
+    }
+}
 /// Response of CashierService.DisableCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DisableCashierResponse {
     /// The cashier, disabled.
     #[prost(message, optional, tag = "1")]
     pub cashier: ::core::option::Option<Cashier>,
+}
+impl ::prost::Name for DisableCashierResponse {
+    const NAME: &'static str = "DisableCashierResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.DisableCashierResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.DisableCashierResponse".into()
+    }
 }
 /// Request of CashierService.EnableCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -148,12 +258,32 @@ pub struct EnableCashierRequest {
     #[prost(string, tag = "1")]
     pub cashier_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for EnableCashierRequest {
+    const NAME: &'static str = "EnableCashierRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.EnableCashierRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.EnableCashierRequest".into()
+    }
+}
 /// Response of CashierService.EnableCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct EnableCashierResponse {
     /// The cashier, enabled.
     #[prost(message, optional, tag = "1")]
     pub cashier: ::core::option::Option<Cashier>,
+}
+impl ::prost::Name for EnableCashierResponse {
+    const NAME: &'static str = "EnableCashierResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.EnableCashierResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.EnableCashierResponse".into()
+    }
 }
 /// Request of CashierService.DeleteCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -162,12 +292,32 @@ pub struct DeleteCashierRequest {
     #[prost(string, tag = "1")]
     pub cashier_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for DeleteCashierRequest {
+    const NAME: &'static str = "DeleteCashierRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.DeleteCashierRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.DeleteCashierRequest".into()
+    }
+}
 /// Response of CashierService.DeleteCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DeleteCashierResponse {
     /// The trashed cashier, with `delete_time` set.
     #[prost(message, optional, tag = "1")]
     pub cashier: ::core::option::Option<Cashier>,
+}
+impl ::prost::Name for DeleteCashierResponse {
+    const NAME: &'static str = "DeleteCashierResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.DeleteCashierResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.DeleteCashierResponse".into()
+    }
 }
 /// Request of CashierService.RestoreCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -176,12 +326,32 @@ pub struct RestoreCashierRequest {
     #[prost(string, tag = "1")]
     pub cashier_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RestoreCashierRequest {
+    const NAME: &'static str = "RestoreCashierRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.RestoreCashierRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.RestoreCashierRequest".into()
+    }
+}
 /// Response of CashierService.RestoreCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreCashierResponse {
     /// The restored cashier.
     #[prost(message, optional, tag = "1")]
     pub cashier: ::core::option::Option<Cashier>,
+}
+impl ::prost::Name for RestoreCashierResponse {
+    const NAME: &'static str = "RestoreCashierResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.RestoreCashierResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.RestoreCashierResponse".into()
+    }
 }
 /// Request of CashierService.PurgeCashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -190,15 +360,45 @@ pub struct PurgeCashierRequest {
     #[prost(string, tag = "1")]
     pub cashier_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeCashierRequest {
+    const NAME: &'static str = "PurgeCashierRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.PurgeCashierRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.PurgeCashierRequest".into()
+    }
+}
 /// Response of CashierService.PurgeCashier.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeCashierResponse {}
+impl ::prost::Name for PurgeCashierResponse {
+    const NAME: &'static str = "PurgeCashierResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.PurgeCashierResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.PurgeCashierResponse".into()
+    }
+}
 /// Request of CashierService.RestoreTrashedCashiers.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedCashiersRequest {
     /// Only this merchant's cashiers; empty means every merchant (platform callers only).
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for RestoreTrashedCashiersRequest {
+    const NAME: &'static str = "RestoreTrashedCashiersRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.RestoreTrashedCashiersRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.RestoreTrashedCashiersRequest".into()
+    }
 }
 /// Response of CashierService.RestoreTrashedCashiers.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -207,6 +407,16 @@ pub struct RestoreTrashedCashiersResponse {
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
 }
+impl ::prost::Name for RestoreTrashedCashiersResponse {
+    const NAME: &'static str = "RestoreTrashedCashiersResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.RestoreTrashedCashiersResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.RestoreTrashedCashiersResponse".into()
+    }
+}
 /// Request of CashierService.PurgeTrashedCashiers.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedCashiersRequest {
@@ -214,12 +424,32 @@ pub struct PurgeTrashedCashiersRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeTrashedCashiersRequest {
+    const NAME: &'static str = "PurgeTrashedCashiersRequest";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.PurgeTrashedCashiersRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.PurgeTrashedCashiersRequest".into()
+    }
+}
 /// Response of CashierService.PurgeTrashedCashiers.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedCashiersResponse {
     /// Number of cashiers purged.
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
+}
+impl ::prost::Name for PurgeTrashedCashiersResponse {
+    const NAME: &'static str = "PurgeTrashedCashiersResponse";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.PurgeTrashedCashiersResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.PurgeTrashedCashiersResponse".into()
+    }
 }
 /// Generated client implementations.
 pub mod cashier_service_client {
@@ -1499,6 +1729,16 @@ pub struct CashierCreated {
     #[prost(bool, tag = "4")]
     pub invited: bool,
 }
+impl ::prost::Name for CashierCreated {
+    const NAME: &'static str = "CashierCreated";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.CashierCreated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.CashierCreated".into()
+    }
+}
 /// Published when a cashier was renamed; reports use it to relabel rows.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CashierUpdated {
@@ -1508,6 +1748,16 @@ pub struct CashierUpdated {
     /// The cashier after the change.
     #[prost(message, optional, tag = "2")]
     pub cashier: ::core::option::Option<Cashier>,
+}
+impl ::prost::Name for CashierUpdated {
+    const NAME: &'static str = "CashierUpdated";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.CashierUpdated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.CashierUpdated".into()
+    }
 }
 /// Published when a cashier is disabled. The auth module revokes the user's sessions; the order
 /// and transaction modules refuse its sales from then on.
@@ -1526,6 +1776,16 @@ pub struct CashierDisabled {
     #[prost(string, tag = "4")]
     pub user_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CashierDisabled {
+    const NAME: &'static str = "CashierDisabled";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.CashierDisabled".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.CashierDisabled".into()
+    }
+}
 /// Published when a disabled cashier is enabled again.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CashierEnabled {
@@ -1541,6 +1801,16 @@ pub struct CashierEnabled {
     /// Id of the cashier's user account.
     #[prost(string, tag = "4")]
     pub user_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for CashierEnabled {
+    const NAME: &'static str = "CashierEnabled";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.CashierEnabled".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.CashierEnabled".into()
+    }
 }
 /// Published when a cashier is trashed, restored or purged. A trashed cashier cannot sell; a
 /// purged one has already lost its `cashier` role grant (the user account is kept).
@@ -1561,4 +1831,14 @@ pub struct CashierLifecycleChanged {
     /// What happened to it.
     #[prost(enumeration = "super::super::common::v1::LifecycleChange", tag = "5")]
     pub change: i32,
+}
+impl ::prost::Name for CashierLifecycleChanged {
+    const NAME: &'static str = "CashierLifecycleChanged";
+    const PACKAGE: &'static str = "pos.cashier.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.cashier.v1.CashierLifecycleChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.cashier.v1.CashierLifecycleChanged".into()
+    }
 }

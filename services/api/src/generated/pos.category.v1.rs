@@ -25,6 +25,16 @@ pub struct Category {
     #[prost(message, optional, tag = "7")]
     pub delete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Category {
+    const NAME: &'static str = "Category";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.Category".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.Category".into()
+    }
+}
 /// Request of CategoryService.GetCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetCategoryRequest {
@@ -32,12 +42,32 @@ pub struct GetCategoryRequest {
     #[prost(string, tag = "1")]
     pub category_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetCategoryRequest {
+    const NAME: &'static str = "GetCategoryRequest";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.GetCategoryRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.GetCategoryRequest".into()
+    }
+}
 /// Response of CategoryService.GetCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetCategoryResponse {
     /// The category.
     #[prost(message, optional, tag = "1")]
     pub category: ::core::option::Option<Category>,
+}
+impl ::prost::Name for GetCategoryResponse {
+    const NAME: &'static str = "GetCategoryResponse";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.GetCategoryResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.GetCategoryResponse".into()
+    }
 }
 /// Request of CategoryService.ListCategories.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -55,6 +85,16 @@ pub struct ListCategoriesRequest {
     #[prost(string, tag = "4")]
     pub query: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ListCategoriesRequest {
+    const NAME: &'static str = "ListCategoriesRequest";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.ListCategoriesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.ListCategoriesRequest".into()
+    }
+}
 /// Response of CategoryService.ListCategories.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListCategoriesResponse {
@@ -68,6 +108,16 @@ pub struct ListCategoriesResponse {
     #[prost(int32, tag = "3")]
     pub total_size: i32,
 }
+impl ::prost::Name for ListCategoriesResponse {
+    const NAME: &'static str = "ListCategoriesResponse";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.ListCategoriesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.ListCategoriesResponse".into()
+    }
+}
 /// Request of CategoryService.CreateCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CreateCategoryRequest {
@@ -79,12 +129,32 @@ pub struct CreateCategoryRequest {
     #[prost(string, tag = "2")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CreateCategoryRequest {
+    const NAME: &'static str = "CreateCategoryRequest";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.CreateCategoryRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.CreateCategoryRequest".into()
+    }
+}
 /// Response of CategoryService.CreateCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CreateCategoryResponse {
     /// The created category.
     #[prost(message, optional, tag = "1")]
     pub category: ::core::option::Option<Category>,
+}
+impl ::prost::Name for CreateCategoryResponse {
+    const NAME: &'static str = "CreateCategoryResponse";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.CreateCategoryResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.CreateCategoryResponse".into()
+    }
 }
 /// Request of CategoryService.UpdateCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -96,12 +166,32 @@ pub struct UpdateCategoryRequest {
     #[prost(message, optional, tag = "2")]
     pub update_mask: ::core::option::Option<::prost_types::FieldMask>,
 }
+impl ::prost::Name for UpdateCategoryRequest {
+    const NAME: &'static str = "UpdateCategoryRequest";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.UpdateCategoryRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.UpdateCategoryRequest".into()
+    }
+}
 /// Response of CategoryService.UpdateCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UpdateCategoryResponse {
     /// The category after the change.
     #[prost(message, optional, tag = "1")]
     pub category: ::core::option::Option<Category>,
+}
+impl ::prost::Name for UpdateCategoryResponse {
+    const NAME: &'static str = "UpdateCategoryResponse";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.UpdateCategoryResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.UpdateCategoryResponse".into()
+    }
 }
 /// Request of CategoryService.DeleteCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -110,12 +200,32 @@ pub struct DeleteCategoryRequest {
     #[prost(string, tag = "1")]
     pub category_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for DeleteCategoryRequest {
+    const NAME: &'static str = "DeleteCategoryRequest";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.DeleteCategoryRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.DeleteCategoryRequest".into()
+    }
+}
 /// Response of CategoryService.DeleteCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DeleteCategoryResponse {
     /// The trashed category, with `delete_time` set.
     #[prost(message, optional, tag = "1")]
     pub category: ::core::option::Option<Category>,
+}
+impl ::prost::Name for DeleteCategoryResponse {
+    const NAME: &'static str = "DeleteCategoryResponse";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.DeleteCategoryResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.DeleteCategoryResponse".into()
+    }
 }
 /// Request of CategoryService.RestoreCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -124,12 +234,32 @@ pub struct RestoreCategoryRequest {
     #[prost(string, tag = "1")]
     pub category_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RestoreCategoryRequest {
+    const NAME: &'static str = "RestoreCategoryRequest";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.RestoreCategoryRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.RestoreCategoryRequest".into()
+    }
+}
 /// Response of CategoryService.RestoreCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreCategoryResponse {
     /// The restored category.
     #[prost(message, optional, tag = "1")]
     pub category: ::core::option::Option<Category>,
+}
+impl ::prost::Name for RestoreCategoryResponse {
+    const NAME: &'static str = "RestoreCategoryResponse";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.RestoreCategoryResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.RestoreCategoryResponse".into()
+    }
 }
 /// Request of CategoryService.PurgeCategory.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -138,12 +268,42 @@ pub struct PurgeCategoryRequest {
     #[prost(string, tag = "1")]
     pub category_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeCategoryRequest {
+    const NAME: &'static str = "PurgeCategoryRequest";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.PurgeCategoryRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.PurgeCategoryRequest".into()
+    }
+}
 /// Response of CategoryService.PurgeCategory.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeCategoryResponse {}
+impl ::prost::Name for PurgeCategoryResponse {
+    const NAME: &'static str = "PurgeCategoryResponse";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.PurgeCategoryResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.PurgeCategoryResponse".into()
+    }
+}
 /// Request of CategoryService.RestoreTrashedCategories.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedCategoriesRequest {}
+impl ::prost::Name for RestoreTrashedCategoriesRequest {
+    const NAME: &'static str = "RestoreTrashedCategoriesRequest";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.RestoreTrashedCategoriesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.RestoreTrashedCategoriesRequest".into()
+    }
+}
 /// Response of CategoryService.RestoreTrashedCategories.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedCategoriesResponse {
@@ -151,15 +311,45 @@ pub struct RestoreTrashedCategoriesResponse {
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
 }
+impl ::prost::Name for RestoreTrashedCategoriesResponse {
+    const NAME: &'static str = "RestoreTrashedCategoriesResponse";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.RestoreTrashedCategoriesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.RestoreTrashedCategoriesResponse".into()
+    }
+}
 /// Request of CategoryService.PurgeTrashedCategories.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedCategoriesRequest {}
+impl ::prost::Name for PurgeTrashedCategoriesRequest {
+    const NAME: &'static str = "PurgeTrashedCategoriesRequest";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.PurgeTrashedCategoriesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.PurgeTrashedCategoriesRequest".into()
+    }
+}
 /// Response of CategoryService.PurgeTrashedCategories.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedCategoriesResponse {
     /// Number of categories purged.
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
+}
+impl ::prost::Name for PurgeTrashedCategoriesResponse {
+    const NAME: &'static str = "PurgeTrashedCategoriesResponse";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.PurgeTrashedCategoriesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.PurgeTrashedCategoriesResponse".into()
+    }
 }
 /// Generated client implementations.
 pub mod category_service_client {
@@ -1164,6 +1354,16 @@ pub struct CategoryCreated {
     #[prost(message, optional, tag = "2")]
     pub category: ::core::option::Option<Category>,
 }
+impl ::prost::Name for CategoryCreated {
+    const NAME: &'static str = "CategoryCreated";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.CategoryCreated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.CategoryCreated".into()
+    }
+}
 /// Published when a category's name or description changed; reports use it to relabel rows.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CategoryUpdated {
@@ -1173,6 +1373,16 @@ pub struct CategoryUpdated {
     /// The category after the change.
     #[prost(message, optional, tag = "2")]
     pub category: ::core::option::Option<Category>,
+}
+impl ::prost::Name for CategoryUpdated {
+    const NAME: &'static str = "CategoryUpdated";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.CategoryUpdated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.CategoryUpdated".into()
+    }
 }
 /// Published when a category is trashed, restored or purged.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -1186,4 +1396,14 @@ pub struct CategoryLifecycleChanged {
     /// What happened to it.
     #[prost(enumeration = "super::super::common::v1::LifecycleChange", tag = "3")]
     pub change: i32,
+}
+impl ::prost::Name for CategoryLifecycleChanged {
+    const NAME: &'static str = "CategoryLifecycleChanged";
+    const PACKAGE: &'static str = "pos.category.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.category.v1.CategoryLifecycleChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.category.v1.CategoryLifecycleChanged".into()
+    }
 }

@@ -11,6 +11,16 @@ pub struct Money {
     #[prost(int64, tag = "2")]
     pub amount_minor: i64,
 }
+impl ::prost::Name for Money {
+    const NAME: &'static str = "Money";
+    const PACKAGE: &'static str = "pos.common.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.common.v1.Money".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.common.v1.Money".into()
+    }
+}
 /// EventMeta opens every event payload published on Kafka.
 /// The same values travel as Kafka headers so consumers can route without decoding.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -27,6 +37,16 @@ pub struct EventMeta {
     /// The idempotency key of the request that caused the change, when there was one.
     #[prost(string, tag = "4")]
     pub request_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for EventMeta {
+    const NAME: &'static str = "EventMeta";
+    const PACKAGE: &'static str = "pos.common.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.common.v1.EventMeta".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.common.v1.EventMeta".into()
+    }
 }
 /// Lifecycle selects rows by soft-deletion state in every List method.
 /// A trashed row keeps its data and can be restored until it is purged.

@@ -56,6 +56,16 @@ pub struct Merchant {
     #[prost(message, optional, tag = "16")]
     pub delete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Merchant {
+    const NAME: &'static str = "Merchant";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.Merchant".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.Merchant".into()
+    }
+}
 /// Request of MerchantService.GetMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetMerchantRequest {
@@ -63,12 +73,32 @@ pub struct GetMerchantRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetMerchantRequest {
+    const NAME: &'static str = "GetMerchantRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.GetMerchantRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.GetMerchantRequest".into()
+    }
+}
 /// Response of MerchantService.GetMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetMerchantResponse {
     /// The merchant.
     #[prost(message, optional, tag = "1")]
     pub merchant: ::core::option::Option<Merchant>,
+}
+impl ::prost::Name for GetMerchantResponse {
+    const NAME: &'static str = "GetMerchantResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.GetMerchantResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.GetMerchantResponse".into()
+    }
 }
 /// Request of MerchantService.ListMerchants.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -92,6 +122,16 @@ pub struct ListMerchantsRequest {
     #[prost(string, tag = "6")]
     pub owner_user_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ListMerchantsRequest {
+    const NAME: &'static str = "ListMerchantsRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ListMerchantsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ListMerchantsRequest".into()
+    }
+}
 /// Response of MerchantService.ListMerchants.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListMerchantsResponse {
@@ -105,6 +145,16 @@ pub struct ListMerchantsResponse {
     #[prost(int32, tag = "3")]
     pub total_size: i32,
 }
+impl ::prost::Name for ListMerchantsResponse {
+    const NAME: &'static str = "ListMerchantsResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ListMerchantsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ListMerchantsResponse".into()
+    }
+}
 /// Request of MerchantService.CreateMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CreateMerchantRequest {
@@ -117,12 +167,32 @@ pub struct CreateMerchantRequest {
     #[prost(string, tag = "2")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CreateMerchantRequest {
+    const NAME: &'static str = "CreateMerchantRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.CreateMerchantRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.CreateMerchantRequest".into()
+    }
+}
 /// Response of MerchantService.CreateMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CreateMerchantResponse {
     /// The created merchant, in status MERCHANT_STATUS_PENDING.
     #[prost(message, optional, tag = "1")]
     pub merchant: ::core::option::Option<Merchant>,
+}
+impl ::prost::Name for CreateMerchantResponse {
+    const NAME: &'static str = "CreateMerchantResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.CreateMerchantResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.CreateMerchantResponse".into()
+    }
 }
 /// Request of MerchantService.UpdateMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -135,12 +205,32 @@ pub struct UpdateMerchantRequest {
     #[prost(message, optional, tag = "2")]
     pub update_mask: ::core::option::Option<::prost_types::FieldMask>,
 }
+impl ::prost::Name for UpdateMerchantRequest {
+    const NAME: &'static str = "UpdateMerchantRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.UpdateMerchantRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.UpdateMerchantRequest".into()
+    }
+}
 /// Response of MerchantService.UpdateMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UpdateMerchantResponse {
     /// The merchant after the change.
     #[prost(message, optional, tag = "1")]
     pub merchant: ::core::option::Option<Merchant>,
+}
+impl ::prost::Name for UpdateMerchantResponse {
+    const NAME: &'static str = "UpdateMerchantResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.UpdateMerchantResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.UpdateMerchantResponse".into()
+    }
 }
 /// Request of MerchantService.ApproveMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -149,12 +239,32 @@ pub struct ApproveMerchantRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ApproveMerchantRequest {
+    const NAME: &'static str = "ApproveMerchantRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ApproveMerchantRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ApproveMerchantRequest".into()
+    }
+}
 /// Response of MerchantService.ApproveMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ApproveMerchantResponse {
     /// The merchant, now ACTIVE.
     #[prost(message, optional, tag = "1")]
     pub merchant: ::core::option::Option<Merchant>,
+}
+impl ::prost::Name for ApproveMerchantResponse {
+    const NAME: &'static str = "ApproveMerchantResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ApproveMerchantResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ApproveMerchantResponse".into()
+    }
 }
 /// Request of MerchantService.RejectMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -166,12 +276,32 @@ pub struct RejectMerchantRequest {
     #[prost(string, tag = "2")]
     pub reason: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RejectMerchantRequest {
+    const NAME: &'static str = "RejectMerchantRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RejectMerchantRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RejectMerchantRequest".into()
+    }
+}
 /// Response of MerchantService.RejectMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RejectMerchantResponse {
     /// The merchant, now REJECTED.
     #[prost(message, optional, tag = "1")]
     pub merchant: ::core::option::Option<Merchant>,
+}
+impl ::prost::Name for RejectMerchantResponse {
+    const NAME: &'static str = "RejectMerchantResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RejectMerchantResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RejectMerchantResponse".into()
+    }
 }
 /// Request of MerchantService.SuspendMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -183,12 +313,32 @@ pub struct SuspendMerchantRequest {
     #[prost(string, tag = "2")]
     pub reason: ::prost::alloc::string::String,
 }
+impl ::prost::Name for SuspendMerchantRequest {
+    const NAME: &'static str = "SuspendMerchantRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.SuspendMerchantRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.SuspendMerchantRequest".into()
+    }
+}
 /// Response of MerchantService.SuspendMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SuspendMerchantResponse {
     /// The merchant, now SUSPENDED.
     #[prost(message, optional, tag = "1")]
     pub merchant: ::core::option::Option<Merchant>,
+}
+impl ::prost::Name for SuspendMerchantResponse {
+    const NAME: &'static str = "SuspendMerchantResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.SuspendMerchantResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.SuspendMerchantResponse".into()
+    }
 }
 /// Request of MerchantService.ReactivateMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -197,12 +347,32 @@ pub struct ReactivateMerchantRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ReactivateMerchantRequest {
+    const NAME: &'static str = "ReactivateMerchantRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ReactivateMerchantRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ReactivateMerchantRequest".into()
+    }
+}
 /// Response of MerchantService.ReactivateMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ReactivateMerchantResponse {
     /// The merchant, ACTIVE again.
     #[prost(message, optional, tag = "1")]
     pub merchant: ::core::option::Option<Merchant>,
+}
+impl ::prost::Name for ReactivateMerchantResponse {
+    const NAME: &'static str = "ReactivateMerchantResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ReactivateMerchantResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ReactivateMerchantResponse".into()
+    }
 }
 /// Request of MerchantService.DeleteMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -211,12 +381,32 @@ pub struct DeleteMerchantRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for DeleteMerchantRequest {
+    const NAME: &'static str = "DeleteMerchantRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.DeleteMerchantRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.DeleteMerchantRequest".into()
+    }
+}
 /// Response of MerchantService.DeleteMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DeleteMerchantResponse {
     /// The trashed merchant, with `delete_time` set.
     #[prost(message, optional, tag = "1")]
     pub merchant: ::core::option::Option<Merchant>,
+}
+impl ::prost::Name for DeleteMerchantResponse {
+    const NAME: &'static str = "DeleteMerchantResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.DeleteMerchantResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.DeleteMerchantResponse".into()
+    }
 }
 /// Request of MerchantService.RestoreMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -225,12 +415,32 @@ pub struct RestoreMerchantRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RestoreMerchantRequest {
+    const NAME: &'static str = "RestoreMerchantRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RestoreMerchantRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RestoreMerchantRequest".into()
+    }
+}
 /// Response of MerchantService.RestoreMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreMerchantResponse {
     /// The restored merchant.
     #[prost(message, optional, tag = "1")]
     pub merchant: ::core::option::Option<Merchant>,
+}
+impl ::prost::Name for RestoreMerchantResponse {
+    const NAME: &'static str = "RestoreMerchantResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RestoreMerchantResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RestoreMerchantResponse".into()
+    }
 }
 /// Request of MerchantService.PurgeMerchant.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -239,12 +449,42 @@ pub struct PurgeMerchantRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeMerchantRequest {
+    const NAME: &'static str = "PurgeMerchantRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.PurgeMerchantRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.PurgeMerchantRequest".into()
+    }
+}
 /// Response of MerchantService.PurgeMerchant.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeMerchantResponse {}
+impl ::prost::Name for PurgeMerchantResponse {
+    const NAME: &'static str = "PurgeMerchantResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.PurgeMerchantResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.PurgeMerchantResponse".into()
+    }
+}
 /// Request of MerchantService.RestoreTrashedMerchants.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedMerchantsRequest {}
+impl ::prost::Name for RestoreTrashedMerchantsRequest {
+    const NAME: &'static str = "RestoreTrashedMerchantsRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RestoreTrashedMerchantsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RestoreTrashedMerchantsRequest".into()
+    }
+}
 /// Response of MerchantService.RestoreTrashedMerchants.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedMerchantsResponse {
@@ -252,15 +492,45 @@ pub struct RestoreTrashedMerchantsResponse {
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
 }
+impl ::prost::Name for RestoreTrashedMerchantsResponse {
+    const NAME: &'static str = "RestoreTrashedMerchantsResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RestoreTrashedMerchantsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RestoreTrashedMerchantsResponse".into()
+    }
+}
 /// Request of MerchantService.PurgeTrashedMerchants.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedMerchantsRequest {}
+impl ::prost::Name for PurgeTrashedMerchantsRequest {
+    const NAME: &'static str = "PurgeTrashedMerchantsRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.PurgeTrashedMerchantsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.PurgeTrashedMerchantsRequest".into()
+    }
+}
 /// Response of MerchantService.PurgeTrashedMerchants.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedMerchantsResponse {
     /// Number of merchants purged.
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
+}
+impl ::prost::Name for PurgeTrashedMerchantsResponse {
+    const NAME: &'static str = "PurgeTrashedMerchantsResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.PurgeTrashedMerchantsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.PurgeTrashedMerchantsResponse".into()
+    }
 }
 /// Settlement totals a merchant's completed payments and refunds that were not settled before,
 /// up to a cut-off time. Amounts are in the merchant's currency, which is locked once the merchant
@@ -315,6 +585,16 @@ pub struct Settlement {
     #[prost(message, optional, tag = "15")]
     pub complete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Settlement {
+    const NAME: &'static str = "Settlement";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.Settlement".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.Settlement".into()
+    }
+}
 /// Request of MerchantService.RequestSettlement.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RequestSettlementRequest {
@@ -330,12 +610,32 @@ pub struct RequestSettlementRequest {
     #[prost(string, tag = "3")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RequestSettlementRequest {
+    const NAME: &'static str = "RequestSettlementRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RequestSettlementRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RequestSettlementRequest".into()
+    }
+}
 /// Response of MerchantService.RequestSettlement.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RequestSettlementResponse {
     /// The settlement, in SETTLEMENT_STATE_REQUESTED (or its current state on a retry).
     #[prost(message, optional, tag = "1")]
     pub settlement: ::core::option::Option<Settlement>,
+}
+impl ::prost::Name for RequestSettlementResponse {
+    const NAME: &'static str = "RequestSettlementResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RequestSettlementResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RequestSettlementResponse".into()
+    }
 }
 /// Request of MerchantService.GetSettlement.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -344,12 +644,32 @@ pub struct GetSettlementRequest {
     #[prost(string, tag = "1")]
     pub settlement_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetSettlementRequest {
+    const NAME: &'static str = "GetSettlementRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.GetSettlementRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.GetSettlementRequest".into()
+    }
+}
 /// Response of MerchantService.GetSettlement.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetSettlementResponse {
     /// The settlement.
     #[prost(message, optional, tag = "1")]
     pub settlement: ::core::option::Option<Settlement>,
+}
+impl ::prost::Name for GetSettlementResponse {
+    const NAME: &'static str = "GetSettlementResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.GetSettlementResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.GetSettlementResponse".into()
+    }
 }
 /// Request of MerchantService.ListSettlements.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -373,6 +693,16 @@ pub struct ListSettlementsRequest {
     #[prost(message, optional, tag = "6")]
     pub end_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for ListSettlementsRequest {
+    const NAME: &'static str = "ListSettlementsRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ListSettlementsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ListSettlementsRequest".into()
+    }
+}
 /// Response of MerchantService.ListSettlements.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListSettlementsResponse {
@@ -385,6 +715,16 @@ pub struct ListSettlementsResponse {
     /// Number of settlements matching the filters, across all pages.
     #[prost(int32, tag = "3")]
     pub total_size: i32,
+}
+impl ::prost::Name for ListSettlementsResponse {
+    const NAME: &'static str = "ListSettlementsResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ListSettlementsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ListSettlementsResponse".into()
+    }
 }
 /// MerchantDocument is the metadata of a verification document; the file itself is fetched with
 /// MerchantDocumentService.DownloadMerchantDocument.
@@ -435,6 +775,16 @@ pub struct MerchantDocument {
     #[prost(message, optional, tag = "14")]
     pub delete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for MerchantDocument {
+    const NAME: &'static str = "MerchantDocument";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.MerchantDocument".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.MerchantDocument".into()
+    }
+}
 /// Request of MerchantDocumentService.GetMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetMerchantDocumentRequest {
@@ -442,12 +792,32 @@ pub struct GetMerchantDocumentRequest {
     #[prost(string, tag = "1")]
     pub document_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetMerchantDocumentRequest {
+    const NAME: &'static str = "GetMerchantDocumentRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.GetMerchantDocumentRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.GetMerchantDocumentRequest".into()
+    }
+}
 /// Response of MerchantDocumentService.GetMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetMerchantDocumentResponse {
     /// The document's metadata.
     #[prost(message, optional, tag = "1")]
     pub document: ::core::option::Option<MerchantDocument>,
+}
+impl ::prost::Name for GetMerchantDocumentResponse {
+    const NAME: &'static str = "GetMerchantDocumentResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.GetMerchantDocumentResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.GetMerchantDocumentResponse".into()
+    }
 }
 /// Request of MerchantDocumentService.ListMerchantDocuments.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -471,6 +841,16 @@ pub struct ListMerchantDocumentsRequest {
     #[prost(enumeration = "DocumentType", tag = "6")]
     pub document_type: i32,
 }
+impl ::prost::Name for ListMerchantDocumentsRequest {
+    const NAME: &'static str = "ListMerchantDocumentsRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ListMerchantDocumentsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ListMerchantDocumentsRequest".into()
+    }
+}
 /// Response of MerchantDocumentService.ListMerchantDocuments.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListMerchantDocumentsResponse {
@@ -483,6 +863,16 @@ pub struct ListMerchantDocumentsResponse {
     /// Number of documents matching the filters, across all pages.
     #[prost(int32, tag = "3")]
     pub total_size: i32,
+}
+impl ::prost::Name for ListMerchantDocumentsResponse {
+    const NAME: &'static str = "ListMerchantDocumentsResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ListMerchantDocumentsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ListMerchantDocumentsResponse".into()
+    }
 }
 /// Request of MerchantDocumentService.UploadMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -505,12 +895,32 @@ pub struct UploadMerchantDocumentRequest {
     #[prost(string, tag = "5")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for UploadMerchantDocumentRequest {
+    const NAME: &'static str = "UploadMerchantDocumentRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.UploadMerchantDocumentRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.UploadMerchantDocumentRequest".into()
+    }
+}
 /// Response of MerchantDocumentService.UploadMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UploadMerchantDocumentResponse {
     /// The stored document, in DOCUMENT_STATUS_PENDING.
     #[prost(message, optional, tag = "1")]
     pub document: ::core::option::Option<MerchantDocument>,
+}
+impl ::prost::Name for UploadMerchantDocumentResponse {
+    const NAME: &'static str = "UploadMerchantDocumentResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.UploadMerchantDocumentResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.UploadMerchantDocumentResponse".into()
+    }
 }
 /// Request of MerchantDocumentService.ReplaceMerchantDocumentFile.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -533,12 +943,32 @@ pub struct ReplaceMerchantDocumentFileRequest {
     #[prost(string, tag = "5")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ReplaceMerchantDocumentFileRequest {
+    const NAME: &'static str = "ReplaceMerchantDocumentFileRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ReplaceMerchantDocumentFileRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ReplaceMerchantDocumentFileRequest".into()
+    }
+}
 /// Response of MerchantDocumentService.ReplaceMerchantDocumentFile.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ReplaceMerchantDocumentFileResponse {
     /// The document with its new file metadata, still PENDING.
     #[prost(message, optional, tag = "1")]
     pub document: ::core::option::Option<MerchantDocument>,
+}
+impl ::prost::Name for ReplaceMerchantDocumentFileResponse {
+    const NAME: &'static str = "ReplaceMerchantDocumentFileResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ReplaceMerchantDocumentFileResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ReplaceMerchantDocumentFileResponse".into()
+    }
 }
 /// Request of MerchantDocumentService.ReviewMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -553,12 +983,32 @@ pub struct ReviewMerchantDocumentRequest {
     #[prost(string, tag = "3")]
     pub note: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ReviewMerchantDocumentRequest {
+    const NAME: &'static str = "ReviewMerchantDocumentRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ReviewMerchantDocumentRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ReviewMerchantDocumentRequest".into()
+    }
+}
 /// Response of MerchantDocumentService.ReviewMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ReviewMerchantDocumentResponse {
     /// The reviewed document.
     #[prost(message, optional, tag = "1")]
     pub document: ::core::option::Option<MerchantDocument>,
+}
+impl ::prost::Name for ReviewMerchantDocumentResponse {
+    const NAME: &'static str = "ReviewMerchantDocumentResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.ReviewMerchantDocumentResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.ReviewMerchantDocumentResponse".into()
+    }
 }
 /// Request of MerchantDocumentService.DownloadMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -567,12 +1017,32 @@ pub struct DownloadMerchantDocumentRequest {
     #[prost(string, tag = "1")]
     pub document_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for DownloadMerchantDocumentRequest {
+    const NAME: &'static str = "DownloadMerchantDocumentRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.DownloadMerchantDocumentRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.DownloadMerchantDocumentRequest".into()
+    }
+}
 /// Request of MerchantDocumentService.DeleteMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DeleteMerchantDocumentRequest {
     /// Id of the document to move to the trash.
     #[prost(string, tag = "1")]
     pub document_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for DeleteMerchantDocumentRequest {
+    const NAME: &'static str = "DeleteMerchantDocumentRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.DeleteMerchantDocumentRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.DeleteMerchantDocumentRequest".into()
+    }
 }
 /// Response of MerchantDocumentService.DeleteMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -581,12 +1051,32 @@ pub struct DeleteMerchantDocumentResponse {
     #[prost(message, optional, tag = "1")]
     pub document: ::core::option::Option<MerchantDocument>,
 }
+impl ::prost::Name for DeleteMerchantDocumentResponse {
+    const NAME: &'static str = "DeleteMerchantDocumentResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.DeleteMerchantDocumentResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.DeleteMerchantDocumentResponse".into()
+    }
+}
 /// Request of MerchantDocumentService.RestoreMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreMerchantDocumentRequest {
     /// Id of the trashed document.
     #[prost(string, tag = "1")]
     pub document_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for RestoreMerchantDocumentRequest {
+    const NAME: &'static str = "RestoreMerchantDocumentRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RestoreMerchantDocumentRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RestoreMerchantDocumentRequest".into()
+    }
 }
 /// Response of MerchantDocumentService.RestoreMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -595,6 +1085,16 @@ pub struct RestoreMerchantDocumentResponse {
     #[prost(message, optional, tag = "1")]
     pub document: ::core::option::Option<MerchantDocument>,
 }
+impl ::prost::Name for RestoreMerchantDocumentResponse {
+    const NAME: &'static str = "RestoreMerchantDocumentResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RestoreMerchantDocumentResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RestoreMerchantDocumentResponse".into()
+    }
+}
 /// Request of MerchantDocumentService.PurgeMerchantDocument.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeMerchantDocumentRequest {
@@ -602,15 +1102,45 @@ pub struct PurgeMerchantDocumentRequest {
     #[prost(string, tag = "1")]
     pub document_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeMerchantDocumentRequest {
+    const NAME: &'static str = "PurgeMerchantDocumentRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.PurgeMerchantDocumentRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.PurgeMerchantDocumentRequest".into()
+    }
+}
 /// Response of MerchantDocumentService.PurgeMerchantDocument.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeMerchantDocumentResponse {}
+impl ::prost::Name for PurgeMerchantDocumentResponse {
+    const NAME: &'static str = "PurgeMerchantDocumentResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.PurgeMerchantDocumentResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.PurgeMerchantDocumentResponse".into()
+    }
+}
 /// Request of MerchantDocumentService.RestoreTrashedMerchantDocuments.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedMerchantDocumentsRequest {
     /// Only this merchant's documents; empty means every merchant (platform callers only).
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for RestoreTrashedMerchantDocumentsRequest {
+    const NAME: &'static str = "RestoreTrashedMerchantDocumentsRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RestoreTrashedMerchantDocumentsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RestoreTrashedMerchantDocumentsRequest".into()
+    }
 }
 /// Response of MerchantDocumentService.RestoreTrashedMerchantDocuments.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -619,6 +1149,16 @@ pub struct RestoreTrashedMerchantDocumentsResponse {
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
 }
+impl ::prost::Name for RestoreTrashedMerchantDocumentsResponse {
+    const NAME: &'static str = "RestoreTrashedMerchantDocumentsResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.RestoreTrashedMerchantDocumentsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.RestoreTrashedMerchantDocumentsResponse".into()
+    }
+}
 /// Request of MerchantDocumentService.PurgeTrashedMerchantDocuments.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedMerchantDocumentsRequest {
@@ -626,12 +1166,32 @@ pub struct PurgeTrashedMerchantDocumentsRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeTrashedMerchantDocumentsRequest {
+    const NAME: &'static str = "PurgeTrashedMerchantDocumentsRequest";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.PurgeTrashedMerchantDocumentsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.PurgeTrashedMerchantDocumentsRequest".into()
+    }
+}
 /// Response of MerchantDocumentService.PurgeTrashedMerchantDocuments.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedMerchantDocumentsResponse {
     /// Number of documents purged.
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
+}
+impl ::prost::Name for PurgeTrashedMerchantDocumentsResponse {
+    const NAME: &'static str = "PurgeTrashedMerchantDocumentsResponse";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.PurgeTrashedMerchantDocumentsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.PurgeTrashedMerchantDocumentsResponse".into()
+    }
 }
 /// MerchantStatus is the approval state of a merchant. Only admins move it, through the custom
 /// methods of MerchantService: PENDING → ACTIVE | REJECTED; ACTIVE → SUSPENDED; SUSPENDED → ACTIVE.
@@ -3927,6 +4487,16 @@ pub struct MerchantCreated {
     #[prost(string, tag = "4")]
     pub owner_name: ::prost::alloc::string::String,
 }
+impl ::prost::Name for MerchantCreated {
+    const NAME: &'static str = "MerchantCreated";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.MerchantCreated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.MerchantCreated".into()
+    }
+}
 /// Published when a merchant's details changed (name, contact, currency, time zone, receipt
 /// footer…). Reports use it to relabel rows and to cut business days in the new time zone; the
 /// order and product modules use it for the currency and the receipt footer.
@@ -3941,6 +4511,16 @@ pub struct MerchantUpdated {
     /// The fields whose value actually changed, e.g. `time_zone`, `name`.
     #[prost(message, optional, tag = "3")]
     pub changed_fields: ::core::option::Option<::prost_types::FieldMask>,
+}
+impl ::prost::Name for MerchantUpdated {
+    const NAME: &'static str = "MerchantUpdated";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.MerchantUpdated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.MerchantUpdated".into()
+    }
 }
 /// Published when an admin moved a merchant to another status (approve, reject, suspend,
 /// reactivate). The notification module e-mails the owner; the order, cart and transaction modules
@@ -3975,6 +4555,16 @@ pub struct MerchantStatusChanged {
     #[prost(string, tag = "9")]
     pub owner_name: ::prost::alloc::string::String,
 }
+impl ::prost::Name for MerchantStatusChanged {
+    const NAME: &'static str = "MerchantStatusChanged";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.MerchantStatusChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.MerchantStatusChanged".into()
+    }
+}
 /// Published when a merchant is trashed, restored or purged. A trashed merchant cannot sell.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct MerchantLifecycleChanged {
@@ -3990,6 +4580,16 @@ pub struct MerchantLifecycleChanged {
     /// Status of the merchant at the time of the change.
     #[prost(enumeration = "MerchantStatus", tag = "4")]
     pub status: i32,
+}
+impl ::prost::Name for MerchantLifecycleChanged {
+    const NAME: &'static str = "MerchantLifecycleChanged";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.MerchantLifecycleChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.MerchantLifecycleChanged".into()
+    }
 }
 /// Published when a verification document is uploaded or its file replaced. The notification
 /// module tells the reviewers that a document waits for them.
@@ -4010,6 +4610,16 @@ pub struct MerchantDocumentUploaded {
     /// Id of the merchant's owner user.
     #[prost(string, tag = "5")]
     pub owner_user_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for MerchantDocumentUploaded {
+    const NAME: &'static str = "MerchantDocumentUploaded";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.MerchantDocumentUploaded".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.MerchantDocumentUploaded".into()
+    }
 }
 /// Published when an admin reviewed a document. The notification module e-mails the owner the
 /// decision and the note (as plain text, escaped in HTML mail).
@@ -4040,6 +4650,16 @@ pub struct MerchantDocumentReviewed {
     #[prost(string, tag = "8")]
     pub owner_name: ::prost::alloc::string::String,
 }
+impl ::prost::Name for MerchantDocumentReviewed {
+    const NAME: &'static str = "MerchantDocumentReviewed";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.MerchantDocumentReviewed".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.MerchantDocumentReviewed".into()
+    }
+}
 /// Published when a document is trashed, restored or purged (a purge also deletes its file).
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct MerchantDocumentLifecycleChanged {
@@ -4055,6 +4675,16 @@ pub struct MerchantDocumentLifecycleChanged {
     /// What happened to it.
     #[prost(enumeration = "super::super::common::v1::LifecycleChange", tag = "4")]
     pub change: i32,
+}
+impl ::prost::Name for MerchantDocumentLifecycleChanged {
+    const NAME: &'static str = "MerchantDocumentLifecycleChanged";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.MerchantDocumentLifecycleChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.MerchantDocumentLifecycleChanged".into()
+    }
 }
 /// Published when a merchant asks for settlement. The transaction module consumes it, settles
 /// every completed, unsettled payment and refund of the merchant completed before `cut_off_time`,
@@ -4079,6 +4709,16 @@ pub struct SettlementRequested {
     #[prost(string, tag = "5")]
     pub currency_code: ::prost::alloc::string::String,
 }
+impl ::prost::Name for SettlementRequested {
+    const NAME: &'static str = "SettlementRequested";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.SettlementRequested".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.SettlementRequested".into()
+    }
+}
 /// Published when the result of a settlement was recorded: COMPLETED with its totals, or FAILED
 /// with its reason. The notification module may e-mail the owner; reports may consume the totals.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -4098,4 +4738,14 @@ pub struct SettlementRecorded {
     /// E-mail address of the owner at the time of the event.
     #[prost(string, tag = "5")]
     pub owner_email: ::prost::alloc::string::String,
+}
+impl ::prost::Name for SettlementRecorded {
+    const NAME: &'static str = "SettlementRecorded";
+    const PACKAGE: &'static str = "pos.merchant.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.merchant.v1.SettlementRecorded".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.merchant.v1.SettlementRecorded".into()
+    }
 }

@@ -43,6 +43,16 @@ pub struct Notification {
     #[prost(message, optional, tag = "13")]
     pub next_attempt_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Notification {
+    const NAME: &'static str = "Notification";
+    const PACKAGE: &'static str = "pos.notification.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.notification.v1.Notification".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.notification.v1.Notification".into()
+    }
+}
 /// Request of NotificationService.ListNotifications.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ListNotificationsRequest {
@@ -65,6 +75,16 @@ pub struct ListNotificationsRequest {
     #[prost(enumeration = "NotificationKind", tag = "6")]
     pub kind: i32,
 }
+impl ::prost::Name for ListNotificationsRequest {
+    const NAME: &'static str = "ListNotificationsRequest";
+    const PACKAGE: &'static str = "pos.notification.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.notification.v1.ListNotificationsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.notification.v1.ListNotificationsRequest".into()
+    }
+}
 /// Response of NotificationService.ListNotifications.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListNotificationsResponse {
@@ -78,6 +98,16 @@ pub struct ListNotificationsResponse {
     #[prost(int32, tag = "3")]
     pub total_size: i32,
 }
+impl ::prost::Name for ListNotificationsResponse {
+    const NAME: &'static str = "ListNotificationsResponse";
+    const PACKAGE: &'static str = "pos.notification.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.notification.v1.ListNotificationsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.notification.v1.ListNotificationsResponse".into()
+    }
+}
 /// Request of NotificationService.GetNotification.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetNotificationRequest {
@@ -85,12 +115,32 @@ pub struct GetNotificationRequest {
     #[prost(string, tag = "1")]
     pub notification_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetNotificationRequest {
+    const NAME: &'static str = "GetNotificationRequest";
+    const PACKAGE: &'static str = "pos.notification.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.notification.v1.GetNotificationRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.notification.v1.GetNotificationRequest".into()
+    }
+}
 /// Response of NotificationService.GetNotification.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetNotificationResponse {
     /// The notification.
     #[prost(message, optional, tag = "1")]
     pub notification: ::core::option::Option<Notification>,
+}
+impl ::prost::Name for GetNotificationResponse {
+    const NAME: &'static str = "GetNotificationResponse";
+    const PACKAGE: &'static str = "pos.notification.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.notification.v1.GetNotificationResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.notification.v1.GetNotificationResponse".into()
+    }
 }
 /// Request of NotificationService.ResendNotification.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -103,12 +153,32 @@ pub struct ResendNotificationRequest {
     #[prost(string, tag = "2")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ResendNotificationRequest {
+    const NAME: &'static str = "ResendNotificationRequest";
+    const PACKAGE: &'static str = "pos.notification.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.notification.v1.ResendNotificationRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.notification.v1.ResendNotificationRequest".into()
+    }
+}
 /// Response of NotificationService.ResendNotification.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ResendNotificationResponse {
     /// The notification, PENDING until the new attempt completes.
     #[prost(message, optional, tag = "1")]
     pub notification: ::core::option::Option<Notification>,
+}
+impl ::prost::Name for ResendNotificationResponse {
+    const NAME: &'static str = "ResendNotificationResponse";
+    const PACKAGE: &'static str = "pos.notification.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.notification.v1.ResendNotificationResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.notification.v1.ResendNotificationResponse".into()
+    }
 }
 /// What a notification is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -771,6 +841,16 @@ pub struct NotificationSent {
     #[prost(message, optional, tag = "2")]
     pub notification: ::core::option::Option<Notification>,
 }
+impl ::prost::Name for NotificationSent {
+    const NAME: &'static str = "NotificationSent";
+    const PACKAGE: &'static str = "pos.notification.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.notification.v1.NotificationSent".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.notification.v1.NotificationSent".into()
+    }
+}
 /// Published when a notification failed for good (every attempt failed), so operators can be
 /// alerted and support can resend it.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -781,4 +861,14 @@ pub struct NotificationFailed {
     /// The notification after the last attempt, with `last_error` set.
     #[prost(message, optional, tag = "2")]
     pub notification: ::core::option::Option<Notification>,
+}
+impl ::prost::Name for NotificationFailed {
+    const NAME: &'static str = "NotificationFailed";
+    const PACKAGE: &'static str = "pos.notification.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.notification.v1.NotificationFailed".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.notification.v1.NotificationFailed".into()
+    }
 }

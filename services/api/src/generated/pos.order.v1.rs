@@ -70,6 +70,16 @@ pub struct Order {
     #[prost(message, optional, tag = "21")]
     pub delete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Order {
+    const NAME: &'static str = "Order";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.Order".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.Order".into()
+    }
+}
 /// OrderItem is one product line of an order, with the product data snapshotted at sale time.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct OrderItem {
@@ -113,6 +123,16 @@ pub struct OrderItem {
     #[prost(message, optional, tag = "13")]
     pub delete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for OrderItem {
+    const NAME: &'static str = "OrderItem";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.OrderItem".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.OrderItem".into()
+    }
+}
 /// Refund is money given back for some units of a paid order.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Refund {
@@ -142,6 +162,16 @@ pub struct Refund {
     #[prost(message, optional, tag = "8")]
     pub create_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Refund {
+    const NAME: &'static str = "Refund";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.Refund".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.Refund".into()
+    }
+}
 /// RefundLine is the refunded quantity of one order item.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RefundLine {
@@ -160,6 +190,16 @@ pub struct RefundLine {
     /// `quantity × unit_price` of the item, tax excluded.
     #[prost(message, optional, tag = "5")]
     pub amount: ::core::option::Option<super::super::common::v1::Money>,
+}
+impl ::prost::Name for RefundLine {
+    const NAME: &'static str = "RefundLine";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.RefundLine".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.RefundLine".into()
+    }
 }
 /// Receipt is the printable data of an order.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -231,6 +271,16 @@ pub struct Receipt {
     #[prost(message, optional, tag = "22")]
     pub issue_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Receipt {
+    const NAME: &'static str = "Receipt";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.Receipt".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.Receipt".into()
+    }
+}
 /// ReceiptLine is one printed line of a receipt.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ReceiptLine {
@@ -249,6 +299,16 @@ pub struct ReceiptLine {
     /// Units refunded so far.
     #[prost(int64, tag = "5")]
     pub refunded_quantity: i64,
+}
+impl ::prost::Name for ReceiptLine {
+    const NAME: &'static str = "ReceiptLine";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.ReceiptLine".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.ReceiptLine".into()
+    }
 }
 /// ReceiptPayment is one successful payment printed on a receipt.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -270,6 +330,16 @@ pub struct ReceiptPayment {
     #[prost(message, optional, tag = "5")]
     pub create_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for ReceiptPayment {
+    const NAME: &'static str = "ReceiptPayment";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.ReceiptPayment".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.ReceiptPayment".into()
+    }
+}
 /// Request of OrderService.GetOrder.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetOrderRequest {
@@ -277,12 +347,32 @@ pub struct GetOrderRequest {
     #[prost(string, tag = "1")]
     pub order_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetOrderRequest {
+    const NAME: &'static str = "GetOrderRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.GetOrderRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.GetOrderRequest".into()
+    }
+}
 /// Response of OrderService.GetOrder.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct GetOrderResponse {
     /// The order, with items and refunds.
     #[prost(message, optional, tag = "1")]
     pub order: ::core::option::Option<Order>,
+}
+impl ::prost::Name for GetOrderResponse {
+    const NAME: &'static str = "GetOrderResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.GetOrderResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.GetOrderResponse".into()
+    }
 }
 /// Request of OrderService.ListOrders.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -315,6 +405,16 @@ pub struct ListOrdersRequest {
     #[prost(enumeration = "OrderView", tag = "9")]
     pub view: i32,
 }
+impl ::prost::Name for ListOrdersRequest {
+    const NAME: &'static str = "ListOrdersRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.ListOrdersRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.ListOrdersRequest".into()
+    }
+}
 /// Response of OrderService.ListOrders.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListOrdersResponse {
@@ -327,6 +427,16 @@ pub struct ListOrdersResponse {
     /// Number of orders matching the filters, across all pages.
     #[prost(int32, tag = "3")]
     pub total_size: i32,
+}
+impl ::prost::Name for ListOrdersResponse {
+    const NAME: &'static str = "ListOrdersResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.ListOrdersResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.ListOrdersResponse".into()
+    }
 }
 /// Request of OrderService.CreateOrder.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -341,12 +451,32 @@ pub struct CreateOrderRequest {
     #[prost(string, tag = "2")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CreateOrderRequest {
+    const NAME: &'static str = "CreateOrderRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.CreateOrderRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.CreateOrderRequest".into()
+    }
+}
 /// Response of OrderService.CreateOrder.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CreateOrderResponse {
     /// The created order, state OPEN, with items and totals.
     #[prost(message, optional, tag = "1")]
     pub order: ::core::option::Option<Order>,
+}
+impl ::prost::Name for CreateOrderResponse {
+    const NAME: &'static str = "CreateOrderResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.CreateOrderResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.CreateOrderResponse".into()
+    }
 }
 /// Request of OrderService.UpdateOrderLines.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -362,12 +492,32 @@ pub struct UpdateOrderLinesRequest {
     #[prost(string, tag = "3")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for UpdateOrderLinesRequest {
+    const NAME: &'static str = "UpdateOrderLinesRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.UpdateOrderLinesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.UpdateOrderLinesRequest".into()
+    }
+}
 /// Response of OrderService.UpdateOrderLines.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct UpdateOrderLinesResponse {
     /// The order after the change.
     #[prost(message, optional, tag = "1")]
     pub order: ::core::option::Option<Order>,
+}
+impl ::prost::Name for UpdateOrderLinesResponse {
+    const NAME: &'static str = "UpdateOrderLinesResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.UpdateOrderLinesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.UpdateOrderLinesResponse".into()
+    }
 }
 /// Request of OrderService.CancelOrder.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -379,12 +529,32 @@ pub struct CancelOrderRequest {
     #[prost(string, tag = "2")]
     pub reason: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CancelOrderRequest {
+    const NAME: &'static str = "CancelOrderRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.CancelOrderRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.CancelOrderRequest".into()
+    }
+}
 /// Response of OrderService.CancelOrder.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CancelOrderResponse {
     /// The cancelled order.
     #[prost(message, optional, tag = "1")]
     pub order: ::core::option::Option<Order>,
+}
+impl ::prost::Name for CancelOrderResponse {
+    const NAME: &'static str = "CancelOrderResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.CancelOrderResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.CancelOrderResponse".into()
+    }
 }
 /// Request of OrderService.RefundOrder.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -407,6 +577,16 @@ pub struct RefundOrderRequest {
     #[prost(string, tag = "5")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RefundOrderRequest {
+    const NAME: &'static str = "RefundOrderRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.RefundOrderRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.RefundOrderRequest".into()
+    }
+}
 /// Response of OrderService.RefundOrder.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct RefundOrderResponse {
@@ -417,12 +597,32 @@ pub struct RefundOrderResponse {
     #[prost(message, optional, tag = "2")]
     pub refund: ::core::option::Option<Refund>,
 }
+impl ::prost::Name for RefundOrderResponse {
+    const NAME: &'static str = "RefundOrderResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.RefundOrderResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.RefundOrderResponse".into()
+    }
+}
 /// Request of OrderService.GetReceipt.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetReceiptRequest {
     /// Id of the order.
     #[prost(string, tag = "1")]
     pub order_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for GetReceiptRequest {
+    const NAME: &'static str = "GetReceiptRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.GetReceiptRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.GetReceiptRequest".into()
+    }
 }
 /// Response of OrderService.GetReceipt.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -431,12 +631,32 @@ pub struct GetReceiptResponse {
     #[prost(message, optional, tag = "1")]
     pub receipt: ::core::option::Option<Receipt>,
 }
+impl ::prost::Name for GetReceiptResponse {
+    const NAME: &'static str = "GetReceiptResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.GetReceiptResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.GetReceiptResponse".into()
+    }
+}
 /// Request of OrderService.DeleteOrder.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DeleteOrderRequest {
     /// Id of the CANCELLED order to move to the trash.
     #[prost(string, tag = "1")]
     pub order_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for DeleteOrderRequest {
+    const NAME: &'static str = "DeleteOrderRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.DeleteOrderRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.DeleteOrderRequest".into()
+    }
 }
 /// Response of OrderService.DeleteOrder.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -445,12 +665,32 @@ pub struct DeleteOrderResponse {
     #[prost(message, optional, tag = "1")]
     pub order: ::core::option::Option<Order>,
 }
+impl ::prost::Name for DeleteOrderResponse {
+    const NAME: &'static str = "DeleteOrderResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.DeleteOrderResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.DeleteOrderResponse".into()
+    }
+}
 /// Request of OrderService.RestoreOrder.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreOrderRequest {
     /// Id of the trashed order.
     #[prost(string, tag = "1")]
     pub order_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for RestoreOrderRequest {
+    const NAME: &'static str = "RestoreOrderRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.RestoreOrderRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.RestoreOrderRequest".into()
+    }
 }
 /// Response of OrderService.RestoreOrder.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -459,6 +699,16 @@ pub struct RestoreOrderResponse {
     #[prost(message, optional, tag = "1")]
     pub order: ::core::option::Option<Order>,
 }
+impl ::prost::Name for RestoreOrderResponse {
+    const NAME: &'static str = "RestoreOrderResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.RestoreOrderResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.RestoreOrderResponse".into()
+    }
+}
 /// Request of OrderService.PurgeOrder.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeOrderRequest {
@@ -466,15 +716,45 @@ pub struct PurgeOrderRequest {
     #[prost(string, tag = "1")]
     pub order_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeOrderRequest {
+    const NAME: &'static str = "PurgeOrderRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.PurgeOrderRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.PurgeOrderRequest".into()
+    }
+}
 /// Response of OrderService.PurgeOrder.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeOrderResponse {}
+impl ::prost::Name for PurgeOrderResponse {
+    const NAME: &'static str = "PurgeOrderResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.PurgeOrderResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.PurgeOrderResponse".into()
+    }
+}
 /// Request of OrderService.RestoreTrashedOrders.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedOrdersRequest {
     /// Only this merchant's orders; empty means every merchant (platform scope only).
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for RestoreTrashedOrdersRequest {
+    const NAME: &'static str = "RestoreTrashedOrdersRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.RestoreTrashedOrdersRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.RestoreTrashedOrdersRequest".into()
+    }
 }
 /// Response of OrderService.RestoreTrashedOrders.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -483,6 +763,16 @@ pub struct RestoreTrashedOrdersResponse {
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
 }
+impl ::prost::Name for RestoreTrashedOrdersResponse {
+    const NAME: &'static str = "RestoreTrashedOrdersResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.RestoreTrashedOrdersResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.RestoreTrashedOrdersResponse".into()
+    }
+}
 /// Request of OrderService.PurgeTrashedOrders.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedOrdersRequest {
@@ -490,12 +780,32 @@ pub struct PurgeTrashedOrdersRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeTrashedOrdersRequest {
+    const NAME: &'static str = "PurgeTrashedOrdersRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.PurgeTrashedOrdersRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.PurgeTrashedOrdersRequest".into()
+    }
+}
 /// Response of OrderService.PurgeTrashedOrders.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedOrdersResponse {
     /// Number of orders purged.
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
+}
+impl ::prost::Name for PurgeTrashedOrdersResponse {
+    const NAME: &'static str = "PurgeTrashedOrdersResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.PurgeTrashedOrdersResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.PurgeTrashedOrdersResponse".into()
+    }
 }
 /// Request of OrderItemService.ListOrderItems.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -520,6 +830,16 @@ pub struct ListOrderItemsRequest {
     #[prost(string, tag = "6")]
     pub product_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ListOrderItemsRequest {
+    const NAME: &'static str = "ListOrderItemsRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.ListOrderItemsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.ListOrderItemsRequest".into()
+    }
+}
 /// Response of OrderItemService.ListOrderItems.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListOrderItemsResponse {
@@ -532,6 +852,16 @@ pub struct ListOrderItemsResponse {
     /// Number of items matching the filters, across all pages.
     #[prost(int32, tag = "3")]
     pub total_size: i32,
+}
+impl ::prost::Name for ListOrderItemsResponse {
+    const NAME: &'static str = "ListOrderItemsResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.ListOrderItemsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.ListOrderItemsResponse".into()
+    }
 }
 /// OrderState is where an order is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -2315,6 +2645,16 @@ pub struct Cart {
     #[prost(message, optional, tag = "12")]
     pub update_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Cart {
+    const NAME: &'static str = "Cart";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.Cart".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.Cart".into()
+    }
+}
 /// CartLine is the quantity of one product in a cart, priced now.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CartLine {
@@ -2341,6 +2681,16 @@ pub struct CartLine {
     #[prost(int64, tag = "7")]
     pub available_quantity: i64,
 }
+impl ::prost::Name for CartLine {
+    const NAME: &'static str = "CartLine";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.CartLine".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.CartLine".into()
+    }
+}
 /// Request of CartService.CreateCart.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CreateCartRequest {
@@ -2352,12 +2702,32 @@ pub struct CreateCartRequest {
     #[prost(string, tag = "2")]
     pub cart_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CreateCartRequest {
+    const NAME: &'static str = "CreateCartRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.CreateCartRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.CreateCartRequest".into()
+    }
+}
 /// Response of CartService.CreateCart.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CreateCartResponse {
     /// The cart.
     #[prost(message, optional, tag = "1")]
     pub cart: ::core::option::Option<Cart>,
+}
+impl ::prost::Name for CreateCartResponse {
+    const NAME: &'static str = "CreateCartResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.CreateCartResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.CreateCartResponse".into()
+    }
 }
 /// Request of CartService.GetCart.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -2366,12 +2736,32 @@ pub struct GetCartRequest {
     #[prost(string, tag = "1")]
     pub cart_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetCartRequest {
+    const NAME: &'static str = "GetCartRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.GetCartRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.GetCartRequest".into()
+    }
+}
 /// Response of CartService.GetCart.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct GetCartResponse {
     /// The cart, priced now.
     #[prost(message, optional, tag = "1")]
     pub cart: ::core::option::Option<Cart>,
+}
+impl ::prost::Name for GetCartResponse {
+    const NAME: &'static str = "GetCartResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.GetCartResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.GetCartResponse".into()
+    }
 }
 /// Request of CartService.AddCartLine.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -2402,12 +2792,32 @@ pub mod add_cart_line_request {
         Barcode(::prost::alloc::string::String),
     }
 }
+impl ::prost::Name for AddCartLineRequest {
+    const NAME: &'static str = "AddCartLineRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.AddCartLineRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.AddCartLineRequest".into()
+    }
+}
 /// Response of CartService.AddCartLine.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct AddCartLineResponse {
     /// The cart after the change.
     #[prost(message, optional, tag = "1")]
     pub cart: ::core::option::Option<Cart>,
+}
+impl ::prost::Name for AddCartLineResponse {
+    const NAME: &'static str = "AddCartLineResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.AddCartLineResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.AddCartLineResponse".into()
+    }
 }
 /// Request of CartService.UpdateCartLine.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -2425,12 +2835,32 @@ pub struct UpdateCartLineRequest {
     #[prost(int64, optional, tag = "4")]
     pub expected_version: ::core::option::Option<i64>,
 }
+impl ::prost::Name for UpdateCartLineRequest {
+    const NAME: &'static str = "UpdateCartLineRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.UpdateCartLineRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.UpdateCartLineRequest".into()
+    }
+}
 /// Response of CartService.UpdateCartLine.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct UpdateCartLineResponse {
     /// The cart after the change.
     #[prost(message, optional, tag = "1")]
     pub cart: ::core::option::Option<Cart>,
+}
+impl ::prost::Name for UpdateCartLineResponse {
+    const NAME: &'static str = "UpdateCartLineResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.UpdateCartLineResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.UpdateCartLineResponse".into()
+    }
 }
 /// Request of CartService.RemoveCartLine.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -2445,12 +2875,32 @@ pub struct RemoveCartLineRequest {
     #[prost(int64, optional, tag = "3")]
     pub expected_version: ::core::option::Option<i64>,
 }
+impl ::prost::Name for RemoveCartLineRequest {
+    const NAME: &'static str = "RemoveCartLineRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.RemoveCartLineRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.RemoveCartLineRequest".into()
+    }
+}
 /// Response of CartService.RemoveCartLine.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct RemoveCartLineResponse {
     /// The cart after the change.
     #[prost(message, optional, tag = "1")]
     pub cart: ::core::option::Option<Cart>,
+}
+impl ::prost::Name for RemoveCartLineResponse {
+    const NAME: &'static str = "RemoveCartLineResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.RemoveCartLineResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.RemoveCartLineResponse".into()
+    }
 }
 /// Request of CartService.DeleteCart.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -2462,9 +2912,29 @@ pub struct DeleteCartRequest {
     #[prost(int64, optional, tag = "2")]
     pub expected_version: ::core::option::Option<i64>,
 }
+impl ::prost::Name for DeleteCartRequest {
+    const NAME: &'static str = "DeleteCartRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.DeleteCartRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.DeleteCartRequest".into()
+    }
+}
 /// Response of CartService.DeleteCart.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DeleteCartResponse {}
+impl ::prost::Name for DeleteCartResponse {
+    const NAME: &'static str = "DeleteCartResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.DeleteCartResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.DeleteCartResponse".into()
+    }
+}
 /// Request of CartService.CheckoutCart.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CheckoutCartRequest {
@@ -2482,12 +2952,32 @@ pub struct CheckoutCartRequest {
     #[prost(int64, optional, tag = "3")]
     pub expected_version: ::core::option::Option<i64>,
 }
+impl ::prost::Name for CheckoutCartRequest {
+    const NAME: &'static str = "CheckoutCartRequest";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.CheckoutCartRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.CheckoutCartRequest".into()
+    }
+}
 /// Response of CartService.CheckoutCart.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CheckoutCartResponse {
     /// The created order, state OPEN; payments follow through the transaction module.
     #[prost(message, optional, tag = "1")]
     pub order: ::core::option::Option<Order>,
+}
+impl ::prost::Name for CheckoutCartResponse {
+    const NAME: &'static str = "CheckoutCartResponse";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.CheckoutCartResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.CheckoutCartResponse".into()
+    }
 }
 /// Generated client implementations.
 pub mod cart_service_client {
@@ -3354,6 +3844,16 @@ pub struct OrderCreated {
     #[prost(message, optional, tag = "2")]
     pub order: ::core::option::Option<Order>,
 }
+impl ::prost::Name for OrderCreated {
+    const NAME: &'static str = "OrderCreated";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.OrderCreated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.OrderCreated".into()
+    }
+}
 /// Published when the lines of an OPEN order were replaced (UpdateOrderLines).
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct OrderLinesChanged {
@@ -3363,6 +3863,16 @@ pub struct OrderLinesChanged {
     /// The order after the change, with items and totals.
     #[prost(message, optional, tag = "2")]
     pub order: ::core::option::Option<Order>,
+}
+impl ::prost::Name for OrderLinesChanged {
+    const NAME: &'static str = "OrderLinesChanged";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.OrderLinesChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.OrderLinesChanged".into()
+    }
 }
 /// Published when an order became PAID. Carries everything the report module needs to build its
 /// rollups without calling back; sales count on `paid_time`.
@@ -3405,6 +3915,16 @@ pub struct OrderPaid {
     #[prost(message, optional, tag = "12")]
     pub paid_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for OrderPaid {
+    const NAME: &'static str = "OrderPaid";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.OrderPaid".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.OrderPaid".into()
+    }
+}
 /// OrderPaidLine is one sold line of an OrderPaid event.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct OrderPaidLine {
@@ -3429,6 +3949,16 @@ pub struct OrderPaidLine {
     /// `quantity × unit_price`.
     #[prost(message, optional, tag = "7")]
     pub line_total: ::core::option::Option<super::super::common::v1::Money>,
+}
+impl ::prost::Name for OrderPaidLine {
+    const NAME: &'static str = "OrderPaidLine";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.OrderPaidLine".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.OrderPaidLine".into()
+    }
 }
 /// Published when a refund was recorded. The transaction module records the money going back; the
 /// product module restocks the lines with `restock` set (ledger reason REFUND, deduplicated on
@@ -3478,6 +4008,16 @@ pub struct OrderRefunded {
     #[prost(message, optional, tag = "14")]
     pub refund_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for OrderRefunded {
+    const NAME: &'static str = "OrderRefunded";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.OrderRefunded".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.OrderRefunded".into()
+    }
+}
 /// OrderRefundedLine is one refunded line of an OrderRefunded event.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct OrderRefundedLine {
@@ -3502,6 +4042,16 @@ pub struct OrderRefundedLine {
     /// Whether the units go back into stock.
     #[prost(bool, tag = "7")]
     pub restock: bool,
+}
+impl ::prost::Name for OrderRefundedLine {
+    const NAME: &'static str = "OrderRefundedLine";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.OrderRefundedLine".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.OrderRefundedLine".into()
+    }
 }
 /// Published when an OPEN order was cancelled (by a user, or automatically when its stock
 /// reservation expired; then `meta.actor_user_id` is empty). Its reservation is released.
@@ -3529,6 +4079,16 @@ pub struct OrderCancelled {
     #[prost(message, optional, tag = "7")]
     pub cancel_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for OrderCancelled {
+    const NAME: &'static str = "OrderCancelled";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.OrderCancelled".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.OrderCancelled".into()
+    }
+}
 /// Published when a (cancelled) order is trashed, restored or purged.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct OrderLifecycleChanged {
@@ -3544,4 +4104,14 @@ pub struct OrderLifecycleChanged {
     /// What happened to it.
     #[prost(enumeration = "super::super::common::v1::LifecycleChange", tag = "4")]
     pub change: i32,
+}
+impl ::prost::Name for OrderLifecycleChanged {
+    const NAME: &'static str = "OrderLifecycleChanged";
+    const PACKAGE: &'static str = "pos.order.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.order.v1.OrderLifecycleChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.order.v1.OrderLifecycleChanged".into()
+    }
 }

@@ -59,6 +59,16 @@ pub struct Product {
     #[prost(message, optional, tag = "17")]
     pub delete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Product {
+    const NAME: &'static str = "Product";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.Product".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.Product".into()
+    }
+}
 /// StockMovement is one row of a product's append-only stock ledger.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct StockMovement {
@@ -97,6 +107,16 @@ pub struct StockMovement {
     #[prost(message, optional, tag = "11")]
     pub create_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for StockMovement {
+    const NAME: &'static str = "StockMovement";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.StockMovement".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.StockMovement".into()
+    }
+}
 /// StockReservation is the stock held for one order, keyed by the order id.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct StockReservation {
@@ -125,6 +145,16 @@ pub struct StockReservation {
     #[prost(message, optional, tag = "8")]
     pub close_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for StockReservation {
+    const NAME: &'static str = "StockReservation";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.StockReservation".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.StockReservation".into()
+    }
+}
 /// ReservationLine is the quantity of one product held for an order, with the product's data at
 /// the time of the reservation.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -145,6 +175,16 @@ pub struct ReservationLine {
     #[prost(message, optional, tag = "5")]
     pub unit_price: ::core::option::Option<super::super::common::v1::Money>,
 }
+impl ::prost::Name for ReservationLine {
+    const NAME: &'static str = "ReservationLine";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ReservationLine".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ReservationLine".into()
+    }
+}
 /// Request of ProductService.GetProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetProductRequest {
@@ -152,12 +192,32 @@ pub struct GetProductRequest {
     #[prost(string, tag = "1")]
     pub product_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetProductRequest {
+    const NAME: &'static str = "GetProductRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.GetProductRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.GetProductRequest".into()
+    }
+}
 /// Response of ProductService.GetProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetProductResponse {
     /// The product.
     #[prost(message, optional, tag = "1")]
     pub product: ::core::option::Option<Product>,
+}
+impl ::prost::Name for GetProductResponse {
+    const NAME: &'static str = "GetProductResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.GetProductResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.GetProductResponse".into()
+    }
 }
 /// Request of ProductService.LookupProductByBarcode.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -169,12 +229,32 @@ pub struct LookupProductByBarcodeRequest {
     #[prost(string, tag = "2")]
     pub barcode: ::prost::alloc::string::String,
 }
+impl ::prost::Name for LookupProductByBarcodeRequest {
+    const NAME: &'static str = "LookupProductByBarcodeRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.LookupProductByBarcodeRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.LookupProductByBarcodeRequest".into()
+    }
+}
 /// Response of ProductService.LookupProductByBarcode.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct LookupProductByBarcodeResponse {
     /// The active product carrying the barcode.
     #[prost(message, optional, tag = "1")]
     pub product: ::core::option::Option<Product>,
+}
+impl ::prost::Name for LookupProductByBarcodeResponse {
+    const NAME: &'static str = "LookupProductByBarcodeResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.LookupProductByBarcodeResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.LookupProductByBarcodeResponse".into()
+    }
 }
 /// Request of ProductService.ListProducts.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -217,6 +297,16 @@ pub struct ListProductsRequest {
     #[prost(string, tag = "11")]
     pub order_by: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ListProductsRequest {
+    const NAME: &'static str = "ListProductsRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ListProductsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ListProductsRequest".into()
+    }
+}
 /// Response of ProductService.ListProducts.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListProductsResponse {
@@ -229,6 +319,16 @@ pub struct ListProductsResponse {
     /// Number of products matching the filters, across all pages.
     #[prost(int32, tag = "3")]
     pub total_size: i32,
+}
+impl ::prost::Name for ListProductsResponse {
+    const NAME: &'static str = "ListProductsResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ListProductsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ListProductsResponse".into()
+    }
 }
 /// Request of ProductService.CreateProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -245,12 +345,32 @@ pub struct CreateProductRequest {
     #[prost(string, tag = "3")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CreateProductRequest {
+    const NAME: &'static str = "CreateProductRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.CreateProductRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.CreateProductRequest".into()
+    }
+}
 /// Response of ProductService.CreateProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CreateProductResponse {
     /// The created product.
     #[prost(message, optional, tag = "1")]
     pub product: ::core::option::Option<Product>,
+}
+impl ::prost::Name for CreateProductResponse {
+    const NAME: &'static str = "CreateProductResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.CreateProductResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.CreateProductResponse".into()
+    }
 }
 /// Request of ProductService.UpdateProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -263,12 +383,32 @@ pub struct UpdateProductRequest {
     #[prost(message, optional, tag = "2")]
     pub update_mask: ::core::option::Option<::prost_types::FieldMask>,
 }
+impl ::prost::Name for UpdateProductRequest {
+    const NAME: &'static str = "UpdateProductRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.UpdateProductRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.UpdateProductRequest".into()
+    }
+}
 /// Response of ProductService.UpdateProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UpdateProductResponse {
     /// The product after the change.
     #[prost(message, optional, tag = "1")]
     pub product: ::core::option::Option<Product>,
+}
+impl ::prost::Name for UpdateProductResponse {
+    const NAME: &'static str = "UpdateProductResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.UpdateProductResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.UpdateProductResponse".into()
+    }
 }
 /// Request of ProductService.UploadProductImage.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -280,12 +420,32 @@ pub struct UploadProductImageRequest {
     #[prost(message, optional, tag = "2")]
     pub image: ::core::option::Option<super::super::super::google::api::HttpBody>,
 }
+impl ::prost::Name for UploadProductImageRequest {
+    const NAME: &'static str = "UploadProductImageRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.UploadProductImageRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.UploadProductImageRequest".into()
+    }
+}
 /// Response of ProductService.UploadProductImage.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UploadProductImageResponse {
     /// The product with its new `image_url`.
     #[prost(message, optional, tag = "1")]
     pub product: ::core::option::Option<Product>,
+}
+impl ::prost::Name for UploadProductImageResponse {
+    const NAME: &'static str = "UploadProductImageResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.UploadProductImageResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.UploadProductImageResponse".into()
+    }
 }
 /// Request of ProductService.DeleteProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -294,12 +454,32 @@ pub struct DeleteProductRequest {
     #[prost(string, tag = "1")]
     pub product_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for DeleteProductRequest {
+    const NAME: &'static str = "DeleteProductRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.DeleteProductRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.DeleteProductRequest".into()
+    }
+}
 /// Response of ProductService.DeleteProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DeleteProductResponse {
     /// The trashed product, with `delete_time` set.
     #[prost(message, optional, tag = "1")]
     pub product: ::core::option::Option<Product>,
+}
+impl ::prost::Name for DeleteProductResponse {
+    const NAME: &'static str = "DeleteProductResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.DeleteProductResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.DeleteProductResponse".into()
+    }
 }
 /// Request of ProductService.RestoreProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -308,12 +488,32 @@ pub struct RestoreProductRequest {
     #[prost(string, tag = "1")]
     pub product_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RestoreProductRequest {
+    const NAME: &'static str = "RestoreProductRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.RestoreProductRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.RestoreProductRequest".into()
+    }
+}
 /// Response of ProductService.RestoreProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreProductResponse {
     /// The restored product.
     #[prost(message, optional, tag = "1")]
     pub product: ::core::option::Option<Product>,
+}
+impl ::prost::Name for RestoreProductResponse {
+    const NAME: &'static str = "RestoreProductResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.RestoreProductResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.RestoreProductResponse".into()
+    }
 }
 /// Request of ProductService.PurgeProduct.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -322,15 +522,45 @@ pub struct PurgeProductRequest {
     #[prost(string, tag = "1")]
     pub product_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeProductRequest {
+    const NAME: &'static str = "PurgeProductRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.PurgeProductRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.PurgeProductRequest".into()
+    }
+}
 /// Response of ProductService.PurgeProduct.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeProductResponse {}
+impl ::prost::Name for PurgeProductResponse {
+    const NAME: &'static str = "PurgeProductResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.PurgeProductResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.PurgeProductResponse".into()
+    }
+}
 /// Request of ProductService.RestoreTrashedProducts.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedProductsRequest {
     /// Only this merchant's products; empty means every merchant (platform scope only).
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for RestoreTrashedProductsRequest {
+    const NAME: &'static str = "RestoreTrashedProductsRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.RestoreTrashedProductsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.RestoreTrashedProductsRequest".into()
+    }
 }
 /// Response of ProductService.RestoreTrashedProducts.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -339,6 +569,16 @@ pub struct RestoreTrashedProductsResponse {
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
 }
+impl ::prost::Name for RestoreTrashedProductsResponse {
+    const NAME: &'static str = "RestoreTrashedProductsResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.RestoreTrashedProductsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.RestoreTrashedProductsResponse".into()
+    }
+}
 /// Request of ProductService.PurgeTrashedProducts.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedProductsRequest {
@@ -346,12 +586,32 @@ pub struct PurgeTrashedProductsRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeTrashedProductsRequest {
+    const NAME: &'static str = "PurgeTrashedProductsRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.PurgeTrashedProductsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.PurgeTrashedProductsRequest".into()
+    }
+}
 /// Response of ProductService.PurgeTrashedProducts.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedProductsResponse {
     /// Number of products purged.
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
+}
+impl ::prost::Name for PurgeTrashedProductsResponse {
+    const NAME: &'static str = "PurgeTrashedProductsResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.PurgeTrashedProductsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.PurgeTrashedProductsResponse".into()
+    }
 }
 /// Request of ProductService.AdjustStock.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -382,6 +642,16 @@ pub struct AdjustStockRequest {
     #[prost(string, tag = "7")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for AdjustStockRequest {
+    const NAME: &'static str = "AdjustStockRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.AdjustStockRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.AdjustStockRequest".into()
+    }
+}
 /// Response of ProductService.AdjustStock.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct AdjustStockResponse {
@@ -391,6 +661,16 @@ pub struct AdjustStockResponse {
     /// The ledger row written.
     #[prost(message, optional, tag = "2")]
     pub movement: ::core::option::Option<StockMovement>,
+}
+impl ::prost::Name for AdjustStockResponse {
+    const NAME: &'static str = "AdjustStockResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.AdjustStockResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.AdjustStockResponse".into()
+    }
 }
 /// Request of ProductService.ListStockMovements.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -420,6 +700,16 @@ pub struct ListStockMovementsRequest {
     #[prost(message, optional, tag = "8")]
     pub end_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for ListStockMovementsRequest {
+    const NAME: &'static str = "ListStockMovementsRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ListStockMovementsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ListStockMovementsRequest".into()
+    }
+}
 /// Response of ProductService.ListStockMovements.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListStockMovementsResponse {
@@ -432,6 +722,16 @@ pub struct ListStockMovementsResponse {
     /// Number of rows matching the filters, across all pages.
     #[prost(int32, tag = "3")]
     pub total_size: i32,
+}
+impl ::prost::Name for ListStockMovementsResponse {
+    const NAME: &'static str = "ListStockMovementsResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ListStockMovementsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ListStockMovementsResponse".into()
+    }
 }
 /// Request of ProductService.ReserveStock.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -449,12 +749,32 @@ pub struct ReserveStockRequest {
     #[prost(message, optional, tag = "4")]
     pub ttl: ::core::option::Option<::prost_types::Duration>,
 }
+impl ::prost::Name for ReserveStockRequest {
+    const NAME: &'static str = "ReserveStockRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ReserveStockRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ReserveStockRequest".into()
+    }
+}
 /// Response of ProductService.ReserveStock.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ReserveStockResponse {
     /// The reservation, with the product snapshots on its lines.
     #[prost(message, optional, tag = "1")]
     pub reservation: ::core::option::Option<StockReservation>,
+}
+impl ::prost::Name for ReserveStockResponse {
+    const NAME: &'static str = "ReserveStockResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ReserveStockResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ReserveStockResponse".into()
+    }
 }
 /// Request of ProductService.CommitReservation.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -463,12 +783,32 @@ pub struct CommitReservationRequest {
     #[prost(string, tag = "1")]
     pub order_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CommitReservationRequest {
+    const NAME: &'static str = "CommitReservationRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.CommitReservationRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.CommitReservationRequest".into()
+    }
+}
 /// Response of ProductService.CommitReservation.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CommitReservationResponse {
     /// The committed reservation.
     #[prost(message, optional, tag = "1")]
     pub reservation: ::core::option::Option<StockReservation>,
+}
+impl ::prost::Name for CommitReservationResponse {
+    const NAME: &'static str = "CommitReservationResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.CommitReservationResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.CommitReservationResponse".into()
+    }
 }
 /// Request of ProductService.ReleaseReservation.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -477,12 +817,32 @@ pub struct ReleaseReservationRequest {
     #[prost(string, tag = "1")]
     pub order_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ReleaseReservationRequest {
+    const NAME: &'static str = "ReleaseReservationRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ReleaseReservationRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ReleaseReservationRequest".into()
+    }
+}
 /// Response of ProductService.ReleaseReservation.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ReleaseReservationResponse {
     /// The released (or already expired) reservation.
     #[prost(message, optional, tag = "1")]
     pub reservation: ::core::option::Option<StockReservation>,
+}
+impl ::prost::Name for ReleaseReservationResponse {
+    const NAME: &'static str = "ReleaseReservationResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ReleaseReservationResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ReleaseReservationResponse".into()
+    }
 }
 /// Request of ProductService.GetReservation.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -491,12 +851,32 @@ pub struct GetReservationRequest {
     #[prost(string, tag = "1")]
     pub order_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetReservationRequest {
+    const NAME: &'static str = "GetReservationRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.GetReservationRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.GetReservationRequest".into()
+    }
+}
 /// Response of ProductService.GetReservation.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct GetReservationResponse {
     /// The reservation.
     #[prost(message, optional, tag = "1")]
     pub reservation: ::core::option::Option<StockReservation>,
+}
+impl ::prost::Name for GetReservationResponse {
+    const NAME: &'static str = "GetReservationResponse";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.GetReservationResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.GetReservationResponse".into()
+    }
 }
 /// StockMovementReason says why a stock ledger row was written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -2420,6 +2800,16 @@ pub struct ProductCreated {
     #[prost(message, optional, tag = "2")]
     pub product: ::core::option::Option<Product>,
 }
+impl ::prost::Name for ProductCreated {
+    const NAME: &'static str = "ProductCreated";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ProductCreated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ProductCreated".into()
+    }
+}
 /// Published when a product's catalogue data changed (name, category, price, barcode, image, …);
 /// reports use it to relabel rows, caches to invalidate. Stock changes publish StockAdjusted instead.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -2440,6 +2830,16 @@ pub struct ProductUpdated {
     #[prost(message, optional, tag = "5")]
     pub previous_price: ::core::option::Option<super::super::common::v1::Money>,
 }
+impl ::prost::Name for ProductUpdated {
+    const NAME: &'static str = "ProductUpdated";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ProductUpdated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ProductUpdated".into()
+    }
+}
 /// Published when a product is trashed, restored or purged.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ProductLifecycleChanged {
@@ -2455,6 +2855,16 @@ pub struct ProductLifecycleChanged {
     /// What happened to it.
     #[prost(enumeration = "super::super::common::v1::LifecycleChange", tag = "4")]
     pub change: i32,
+}
+impl ::prost::Name for ProductLifecycleChanged {
+    const NAME: &'static str = "ProductLifecycleChanged";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ProductLifecycleChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ProductLifecycleChanged".into()
+    }
 }
 /// Published for every stock ledger row (manual adjustment, initial stock, sale at reservation
 /// commit, refund restock), key: product id.
@@ -2473,6 +2883,16 @@ pub struct StockAdjusted {
     #[prost(int64, tag = "4")]
     pub available_quantity: i64,
 }
+impl ::prost::Name for StockAdjusted {
+    const NAME: &'static str = "StockAdjusted";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.StockAdjusted".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.StockAdjusted".into()
+    }
+}
 /// Published (key: order id) when stock is first held for an order or its held lines change.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct StockReserved {
@@ -2482,6 +2902,16 @@ pub struct StockReserved {
     /// The reservation after the change, state PENDING.
     #[prost(message, optional, tag = "2")]
     pub reservation: ::core::option::Option<StockReservation>,
+}
+impl ::prost::Name for StockReserved {
+    const NAME: &'static str = "StockReserved";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.StockReserved".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.StockReserved".into()
+    }
 }
 /// Published (key: order id) when a reservation is committed as a sale; one StockAdjusted per line
 /// follows with reason SALE.
@@ -2494,6 +2924,16 @@ pub struct ReservationCommitted {
     #[prost(message, optional, tag = "2")]
     pub reservation: ::core::option::Option<StockReservation>,
 }
+impl ::prost::Name for ReservationCommitted {
+    const NAME: &'static str = "ReservationCommitted";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ReservationCommitted".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ReservationCommitted".into()
+    }
+}
 /// Published (key: order id) when a reservation is released by the order module or expires; the
 /// order module cancels an order that is still OPEN when its reservation expired.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -2504,4 +2944,14 @@ pub struct ReservationReleased {
     /// The reservation, state RELEASED or EXPIRED.
     #[prost(message, optional, tag = "2")]
     pub reservation: ::core::option::Option<StockReservation>,
+}
+impl ::prost::Name for ReservationReleased {
+    const NAME: &'static str = "ReservationReleased";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.ReservationReleased".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.ReservationReleased".into()
+    }
 }

@@ -16,6 +16,16 @@ pub struct Period {
     #[prost(message, optional, tag = "4")]
     pub end_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Period {
+    const NAME: &'static str = "Period";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.Period".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.Period".into()
+    }
+}
 /// RevenueTotals are the revenue figures of one period in one currency.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RevenueTotals {
@@ -46,6 +56,16 @@ pub struct RevenueTotals {
     /// Distinct products sold in the period.
     #[prost(int64, tag = "9")]
     pub unique_products_sold: i64,
+}
+impl ::prost::Name for RevenueTotals {
+    const NAME: &'static str = "RevenueTotals";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.RevenueTotals".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.RevenueTotals".into()
+    }
 }
 /// CashierSales are one cashier's figures in one period and currency (basis PAYMENTS).
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -81,6 +101,16 @@ pub struct CashierSales {
     #[prost(int64, tag = "10")]
     pub items_refunded: i64,
 }
+impl ::prost::Name for CashierSales {
+    const NAME: &'static str = "CashierSales";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.CashierSales".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.CashierSales".into()
+    }
+}
 /// CategorySales are one category's figures in one period and currency (basis LINES).
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CategorySales {
@@ -115,6 +145,16 @@ pub struct CategorySales {
     #[prost(int64, tag = "10")]
     pub unique_products_sold: i64,
 }
+impl ::prost::Name for CategorySales {
+    const NAME: &'static str = "CategorySales";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.CategorySales".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.CategorySales".into()
+    }
+}
 /// PaymentStatusTotal counts the payments of one final status in one period and currency.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PaymentStatusTotal {
@@ -130,6 +170,16 @@ pub struct PaymentStatusTotal {
     /// Sum of their amounts (attempted amounts for failed payments), change excluded.
     #[prost(message, optional, tag = "4")]
     pub amount: ::core::option::Option<super::super::common::v1::Money>,
+}
+impl ::prost::Name for PaymentStatusTotal {
+    const NAME: &'static str = "PaymentStatusTotal";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.PaymentStatusTotal".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.PaymentStatusTotal".into()
+    }
 }
 /// PaymentMethodTotal counts the payments of one method and final status in one period and currency.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -149,6 +199,16 @@ pub struct PaymentMethodTotal {
     /// Sum of their amounts (attempted amounts for failed payments), change excluded.
     #[prost(message, optional, tag = "5")]
     pub amount: ::core::option::Option<super::super::common::v1::Money>,
+}
+impl ::prost::Name for PaymentMethodTotal {
+    const NAME: &'static str = "PaymentMethodTotal";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.PaymentMethodTotal".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.PaymentMethodTotal".into()
+    }
 }
 /// Request of ReportService.CompareRevenue. Scope filters combine with AND; none set means the platform.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -178,6 +238,16 @@ pub struct CompareRevenueRequest {
     #[prost(enumeration = "RevenueBasis", tag = "8")]
     pub basis: i32,
 }
+impl ::prost::Name for CompareRevenueRequest {
+    const NAME: &'static str = "CompareRevenueRequest";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.CompareRevenueRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.CompareRevenueRequest".into()
+    }
+}
 /// Response of ReportService.CompareRevenue.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct CompareRevenueResponse {
@@ -192,6 +262,16 @@ pub struct CompareRevenueResponse {
     /// Every event committed before this time is included.
     #[prost(message, optional, tag = "3")]
     pub as_of_time: ::core::option::Option<::prost_types::Timestamp>,
+}
+impl ::prost::Name for CompareRevenueResponse {
+    const NAME: &'static str = "CompareRevenueResponse";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.CompareRevenueResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.CompareRevenueResponse".into()
+    }
 }
 /// Request of ReportService.GetRevenueBreakdown. Filters combine with AND; none set means the platform.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -212,6 +292,16 @@ pub struct GetRevenueBreakdownRequest {
     #[prost(enumeration = "RevenueBasis", tag = "5")]
     pub basis: i32,
 }
+impl ::prost::Name for GetRevenueBreakdownRequest {
+    const NAME: &'static str = "GetRevenueBreakdownRequest";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.GetRevenueBreakdownRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.GetRevenueBreakdownRequest".into()
+    }
+}
 /// Response of ReportService.GetRevenueBreakdown.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct GetRevenueBreakdownResponse {
@@ -225,6 +315,16 @@ pub struct GetRevenueBreakdownResponse {
     /// Every event committed before this time is included.
     #[prost(message, optional, tag = "3")]
     pub as_of_time: ::core::option::Option<::prost_types::Timestamp>,
+}
+impl ::prost::Name for GetRevenueBreakdownResponse {
+    const NAME: &'static str = "GetRevenueBreakdownResponse";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.GetRevenueBreakdownResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.GetRevenueBreakdownResponse".into()
+    }
 }
 /// Request of ReportService.GetCashierSales. Filters combine with AND; none set means every cashier.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -248,6 +348,16 @@ pub struct GetCashierSalesRequest {
     #[prost(string, tag = "6")]
     pub page_token: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetCashierSalesRequest {
+    const NAME: &'static str = "GetCashierSalesRequest";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.GetCashierSalesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.GetCashierSalesRequest".into()
+    }
+}
 /// Response of ReportService.GetCashierSales.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct GetCashierSalesResponse {
@@ -265,6 +375,16 @@ pub struct GetCashierSalesResponse {
     /// Every event committed before this time is included.
     #[prost(message, optional, tag = "4")]
     pub as_of_time: ::core::option::Option<::prost_types::Timestamp>,
+}
+impl ::prost::Name for GetCashierSalesResponse {
+    const NAME: &'static str = "GetCashierSalesResponse";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.GetCashierSalesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.GetCashierSalesResponse".into()
+    }
 }
 /// Request of ReportService.GetCategorySales. Filters combine with AND; none set means every category
 /// on the whole platform.
@@ -292,6 +412,16 @@ pub struct GetCategorySalesRequest {
     #[prost(string, tag = "7")]
     pub page_token: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetCategorySalesRequest {
+    const NAME: &'static str = "GetCategorySalesRequest";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.GetCategorySalesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.GetCategorySalesRequest".into()
+    }
+}
 /// Response of ReportService.GetCategorySales.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct GetCategorySalesResponse {
@@ -309,6 +439,16 @@ pub struct GetCategorySalesResponse {
     /// Every event committed before this time is included.
     #[prost(message, optional, tag = "4")]
     pub as_of_time: ::core::option::Option<::prost_types::Timestamp>,
+}
+impl ::prost::Name for GetCategorySalesResponse {
+    const NAME: &'static str = "GetCategorySalesResponse";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.GetCategorySalesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.GetCategorySalesResponse".into()
+    }
 }
 /// Request of ReportService.ComparePaymentStatuses. Filters combine with AND; none set means the platform.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -332,6 +472,16 @@ pub struct ComparePaymentStatusesRequest {
     #[prost(enumeration = "super::super::transaction::v1::TransactionStatus", tag = "6")]
     pub status: i32,
 }
+impl ::prost::Name for ComparePaymentStatusesRequest {
+    const NAME: &'static str = "ComparePaymentStatusesRequest";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.ComparePaymentStatusesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.ComparePaymentStatusesRequest".into()
+    }
+}
 /// Response of ReportService.ComparePaymentStatuses.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ComparePaymentStatusesResponse {
@@ -346,6 +496,16 @@ pub struct ComparePaymentStatusesResponse {
     /// Every event committed before this time is included.
     #[prost(message, optional, tag = "3")]
     pub as_of_time: ::core::option::Option<::prost_types::Timestamp>,
+}
+impl ::prost::Name for ComparePaymentStatusesResponse {
+    const NAME: &'static str = "ComparePaymentStatusesResponse";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.ComparePaymentStatusesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.ComparePaymentStatusesResponse".into()
+    }
 }
 /// Request of ReportService.ComparePaymentMethods. Filters combine with AND; none set means the platform.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -372,6 +532,16 @@ pub struct ComparePaymentMethodsRequest {
     #[prost(enumeration = "super::super::transaction::v1::PaymentMethod", tag = "7")]
     pub method: i32,
 }
+impl ::prost::Name for ComparePaymentMethodsRequest {
+    const NAME: &'static str = "ComparePaymentMethodsRequest";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.ComparePaymentMethodsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.ComparePaymentMethodsRequest".into()
+    }
+}
 /// Response of ReportService.ComparePaymentMethods.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ComparePaymentMethodsResponse {
@@ -387,6 +557,16 @@ pub struct ComparePaymentMethodsResponse {
     /// Every event committed before this time is included.
     #[prost(message, optional, tag = "3")]
     pub as_of_time: ::core::option::Option<::prost_types::Timestamp>,
+}
+impl ::prost::Name for ComparePaymentMethodsResponse {
+    const NAME: &'static str = "ComparePaymentMethodsResponse";
+    const PACKAGE: &'static str = "pos.report.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.report.v1.ComparePaymentMethodsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.report.v1.ComparePaymentMethodsResponse".into()
+    }
 }
 /// Granularity is the length of a report period.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]

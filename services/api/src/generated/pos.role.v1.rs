@@ -29,6 +29,16 @@ pub struct Role {
     #[prost(message, optional, tag = "8")]
     pub delete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Role {
+    const NAME: &'static str = "Role";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.Role".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.Role".into()
+    }
+}
 /// Permission is one action a role may allow.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Permission {
@@ -41,6 +51,16 @@ pub struct Permission {
     /// What the permission allows, in one sentence.
     #[prost(string, tag = "3")]
     pub description: ::prost::alloc::string::String,
+}
+impl ::prost::Name for Permission {
+    const NAME: &'static str = "Permission";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.Permission".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.Permission".into()
+    }
 }
 /// RoleGrant records that a user holds a role, and where.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -64,6 +84,16 @@ pub struct RoleGrant {
     #[prost(string, tag = "6")]
     pub granted_by_user_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RoleGrant {
+    const NAME: &'static str = "RoleGrant";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.RoleGrant".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.RoleGrant".into()
+    }
+}
 /// Request of RoleService.GetRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetRoleRequest {
@@ -71,12 +101,32 @@ pub struct GetRoleRequest {
     #[prost(string, tag = "1")]
     pub role_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetRoleRequest {
+    const NAME: &'static str = "GetRoleRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.GetRoleRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.GetRoleRequest".into()
+    }
+}
 /// Response of RoleService.GetRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetRoleResponse {
     /// The role.
     #[prost(message, optional, tag = "1")]
     pub role: ::core::option::Option<Role>,
+}
+impl ::prost::Name for GetRoleResponse {
+    const NAME: &'static str = "GetRoleResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.GetRoleResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.GetRoleResponse".into()
+    }
 }
 /// Request of RoleService.ListRoles.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -97,6 +147,16 @@ pub struct ListRolesRequest {
     #[prost(string, tag = "5")]
     pub permission: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ListRolesRequest {
+    const NAME: &'static str = "ListRolesRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.ListRolesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.ListRolesRequest".into()
+    }
+}
 /// Response of RoleService.ListRoles.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListRolesResponse {
@@ -110,6 +170,16 @@ pub struct ListRolesResponse {
     #[prost(int32, tag = "3")]
     pub total_size: i32,
 }
+impl ::prost::Name for ListRolesResponse {
+    const NAME: &'static str = "ListRolesResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.ListRolesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.ListRolesResponse".into()
+    }
+}
 /// Request of RoleService.CreateRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CreateRoleRequest {
@@ -122,12 +192,32 @@ pub struct CreateRoleRequest {
     #[prost(string, tag = "2")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CreateRoleRequest {
+    const NAME: &'static str = "CreateRoleRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.CreateRoleRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.CreateRoleRequest".into()
+    }
+}
 /// Response of RoleService.CreateRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CreateRoleResponse {
     /// The created role.
     #[prost(message, optional, tag = "1")]
     pub role: ::core::option::Option<Role>,
+}
+impl ::prost::Name for CreateRoleResponse {
+    const NAME: &'static str = "CreateRoleResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.CreateRoleResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.CreateRoleResponse".into()
+    }
 }
 /// Request of RoleService.UpdateRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -139,12 +229,32 @@ pub struct UpdateRoleRequest {
     #[prost(message, optional, tag = "2")]
     pub update_mask: ::core::option::Option<::prost_types::FieldMask>,
 }
+impl ::prost::Name for UpdateRoleRequest {
+    const NAME: &'static str = "UpdateRoleRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.UpdateRoleRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.UpdateRoleRequest".into()
+    }
+}
 /// Response of RoleService.UpdateRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UpdateRoleResponse {
     /// The role after the change.
     #[prost(message, optional, tag = "1")]
     pub role: ::core::option::Option<Role>,
+}
+impl ::prost::Name for UpdateRoleResponse {
+    const NAME: &'static str = "UpdateRoleResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.UpdateRoleResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.UpdateRoleResponse".into()
+    }
 }
 /// Request of RoleService.DeleteRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -153,12 +263,32 @@ pub struct DeleteRoleRequest {
     #[prost(string, tag = "1")]
     pub role_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for DeleteRoleRequest {
+    const NAME: &'static str = "DeleteRoleRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.DeleteRoleRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.DeleteRoleRequest".into()
+    }
+}
 /// Response of RoleService.DeleteRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DeleteRoleResponse {
     /// The trashed role, with `delete_time` set.
     #[prost(message, optional, tag = "1")]
     pub role: ::core::option::Option<Role>,
+}
+impl ::prost::Name for DeleteRoleResponse {
+    const NAME: &'static str = "DeleteRoleResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.DeleteRoleResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.DeleteRoleResponse".into()
+    }
 }
 /// Request of RoleService.RestoreRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -167,12 +297,32 @@ pub struct RestoreRoleRequest {
     #[prost(string, tag = "1")]
     pub role_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RestoreRoleRequest {
+    const NAME: &'static str = "RestoreRoleRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.RestoreRoleRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.RestoreRoleRequest".into()
+    }
+}
 /// Response of RoleService.RestoreRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreRoleResponse {
     /// The restored role.
     #[prost(message, optional, tag = "1")]
     pub role: ::core::option::Option<Role>,
+}
+impl ::prost::Name for RestoreRoleResponse {
+    const NAME: &'static str = "RestoreRoleResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.RestoreRoleResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.RestoreRoleResponse".into()
+    }
 }
 /// Request of RoleService.PurgeRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -181,12 +331,42 @@ pub struct PurgeRoleRequest {
     #[prost(string, tag = "1")]
     pub role_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeRoleRequest {
+    const NAME: &'static str = "PurgeRoleRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.PurgeRoleRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.PurgeRoleRequest".into()
+    }
+}
 /// Response of RoleService.PurgeRole.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeRoleResponse {}
+impl ::prost::Name for PurgeRoleResponse {
+    const NAME: &'static str = "PurgeRoleResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.PurgeRoleResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.PurgeRoleResponse".into()
+    }
+}
 /// Request of RoleService.RestoreTrashedRoles.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedRolesRequest {}
+impl ::prost::Name for RestoreTrashedRolesRequest {
+    const NAME: &'static str = "RestoreTrashedRolesRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.RestoreTrashedRolesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.RestoreTrashedRolesRequest".into()
+    }
+}
 /// Response of RoleService.RestoreTrashedRoles.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedRolesResponse {
@@ -194,15 +374,45 @@ pub struct RestoreTrashedRolesResponse {
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
 }
+impl ::prost::Name for RestoreTrashedRolesResponse {
+    const NAME: &'static str = "RestoreTrashedRolesResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.RestoreTrashedRolesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.RestoreTrashedRolesResponse".into()
+    }
+}
 /// Request of RoleService.PurgeTrashedRoles.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedRolesRequest {}
+impl ::prost::Name for PurgeTrashedRolesRequest {
+    const NAME: &'static str = "PurgeTrashedRolesRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.PurgeTrashedRolesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.PurgeTrashedRolesRequest".into()
+    }
+}
 /// Response of RoleService.PurgeTrashedRoles.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedRolesResponse {
     /// Number of roles purged.
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
+}
+impl ::prost::Name for PurgeTrashedRolesResponse {
+    const NAME: &'static str = "PurgeTrashedRolesResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.PurgeTrashedRolesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.PurgeTrashedRolesResponse".into()
+    }
 }
 /// Request of RoleService.ListPermissions.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -211,6 +421,16 @@ pub struct ListPermissionsRequest {
     #[prost(string, tag = "1")]
     pub module: ::prost::alloc::string::String,
 }
+impl ::prost::Name for ListPermissionsRequest {
+    const NAME: &'static str = "ListPermissionsRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.ListPermissionsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.ListPermissionsRequest".into()
+    }
+}
 /// Response of RoleService.ListPermissions.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListPermissionsResponse {
@@ -218,12 +438,32 @@ pub struct ListPermissionsResponse {
     #[prost(message, repeated, tag = "1")]
     pub permissions: ::prost::alloc::vec::Vec<Permission>,
 }
+impl ::prost::Name for ListPermissionsResponse {
+    const NAME: &'static str = "ListPermissionsResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.ListPermissionsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.ListPermissionsResponse".into()
+    }
+}
 /// Request of RoleService.ListUserRoles.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ListUserRolesRequest {
     /// Id of the user.
     #[prost(string, tag = "1")]
     pub user_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for ListUserRolesRequest {
+    const NAME: &'static str = "ListUserRolesRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.ListUserRolesRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.ListUserRolesRequest".into()
+    }
 }
 /// Response of RoleService.ListUserRoles.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -234,6 +474,16 @@ pub struct ListUserRolesResponse {
     /// Effective permissions: the union of the permissions of the user's granted active roles.
     #[prost(string, repeated, tag = "2")]
     pub permissions: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+}
+impl ::prost::Name for ListUserRolesResponse {
+    const NAME: &'static str = "ListUserRolesResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.ListUserRolesResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.ListUserRolesResponse".into()
+    }
 }
 /// Request of RoleService.GrantRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -251,12 +501,32 @@ pub struct GrantRoleRequest {
     #[prost(string, tag = "4")]
     pub cashier_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GrantRoleRequest {
+    const NAME: &'static str = "GrantRoleRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.GrantRoleRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.GrantRoleRequest".into()
+    }
+}
 /// Response of RoleService.GrantRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GrantRoleResponse {
     /// The grant, new or existing.
     #[prost(message, optional, tag = "1")]
     pub grant: ::core::option::Option<RoleGrant>,
+}
+impl ::prost::Name for GrantRoleResponse {
+    const NAME: &'static str = "GrantRoleResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.GrantRoleResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.GrantRoleResponse".into()
+    }
 }
 /// Request of RoleService.RevokeRole.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -268,9 +538,29 @@ pub struct RevokeRoleRequest {
     #[prost(string, tag = "2")]
     pub role_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RevokeRoleRequest {
+    const NAME: &'static str = "RevokeRoleRequest";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.RevokeRoleRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.RevokeRoleRequest".into()
+    }
+}
 /// Response of RoleService.RevokeRole.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RevokeRoleResponse {}
+impl ::prost::Name for RevokeRoleResponse {
+    const NAME: &'static str = "RevokeRoleResponse";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.RevokeRoleResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.RevokeRoleResponse".into()
+    }
+}
 /// Generated client implementations.
 pub mod role_service_client {
     #![allow(
@@ -1684,6 +1974,16 @@ pub struct RoleChanged {
     #[prost(string, repeated, tag = "4")]
     pub previous_permissions: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
 }
+impl ::prost::Name for RoleChanged {
+    const NAME: &'static str = "RoleChanged";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.RoleChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.RoleChanged".into()
+    }
+}
 /// Published on topic `pos.role.v1.events` (key: role id) when a role is trashed, restored or
 /// purged. A trashed or purged role confers nothing: modules drop the permissions cached for it.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -1700,6 +2000,16 @@ pub struct RoleLifecycleChanged {
     /// What happened to it.
     #[prost(enumeration = "super::super::common::v1::LifecycleChange", tag = "4")]
     pub change: i32,
+}
+impl ::prost::Name for RoleLifecycleChanged {
+    const NAME: &'static str = "RoleLifecycleChanged";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.RoleLifecycleChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.RoleLifecycleChanged".into()
+    }
 }
 /// Published on topic `pos.role.v1.events` (key: user id) when a user's grants changed (grant,
 /// revoke, or purge of a role the user held). Every module replaces what it cached for the user;
@@ -1724,4 +2034,14 @@ pub struct UserRolesChanged {
     /// Cashier the user acts as after the change; empty when none.
     #[prost(string, tag = "6")]
     pub cashier_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for UserRolesChanged {
+    const NAME: &'static str = "UserRolesChanged";
+    const PACKAGE: &'static str = "pos.role.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.role.v1.UserRolesChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.role.v1.UserRolesChanged".into()
+    }
 }

@@ -74,6 +74,16 @@ pub struct Transaction {
     #[prost(message, optional, tag = "21")]
     pub delete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for Transaction {
+    const NAME: &'static str = "Transaction";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.Transaction".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.Transaction".into()
+    }
+}
 /// Request of TransactionService.GetTransaction.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetTransactionRequest {
@@ -81,12 +91,32 @@ pub struct GetTransactionRequest {
     #[prost(string, tag = "1")]
     pub transaction_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetTransactionRequest {
+    const NAME: &'static str = "GetTransactionRequest";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.GetTransactionRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.GetTransactionRequest".into()
+    }
+}
 /// Response of TransactionService.GetTransaction.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetTransactionResponse {
     /// The transaction.
     #[prost(message, optional, tag = "1")]
     pub transaction: ::core::option::Option<Transaction>,
+}
+impl ::prost::Name for GetTransactionResponse {
+    const NAME: &'static str = "GetTransactionResponse";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.GetTransactionResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.GetTransactionResponse".into()
+    }
 }
 /// Request of TransactionService.ListTransactions. Filters combine with AND; unset filters match everything.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -133,6 +163,16 @@ pub struct ListTransactionsRequest {
     #[prost(message, optional, tag = "13")]
     pub create_time_end: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for ListTransactionsRequest {
+    const NAME: &'static str = "ListTransactionsRequest";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.ListTransactionsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.ListTransactionsRequest".into()
+    }
+}
 /// Response of TransactionService.ListTransactions.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListTransactionsResponse {
@@ -145,6 +185,16 @@ pub struct ListTransactionsResponse {
     /// Number of transactions matching the filters, across all pages.
     #[prost(int32, tag = "3")]
     pub total_size: i32,
+}
+impl ::prost::Name for ListTransactionsResponse {
+    const NAME: &'static str = "ListTransactionsResponse";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.ListTransactionsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.ListTransactionsResponse".into()
+    }
 }
 /// Request of TransactionService.CreatePayment.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -173,6 +223,16 @@ pub struct CreatePaymentRequest {
     #[prost(string, tag = "6")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CreatePaymentRequest {
+    const NAME: &'static str = "CreatePaymentRequest";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.CreatePaymentRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.CreatePaymentRequest".into()
+    }
+}
 /// Response of TransactionService.CreatePayment.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CreatePaymentResponse {
@@ -183,6 +243,16 @@ pub struct CreatePaymentResponse {
     #[prost(message, optional, tag = "2")]
     pub balance_due: ::core::option::Option<super::super::common::v1::Money>,
 }
+impl ::prost::Name for CreatePaymentResponse {
+    const NAME: &'static str = "CreatePaymentResponse";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.CreatePaymentResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.CreatePaymentResponse".into()
+    }
+}
 /// Request of TransactionService.VoidPayment.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct VoidPaymentRequest {
@@ -192,6 +262,16 @@ pub struct VoidPaymentRequest {
     /// Why it is voided, up to 500 characters; stored as `failure_message`.
     #[prost(string, tag = "2")]
     pub reason: ::prost::alloc::string::String,
+}
+impl ::prost::Name for VoidPaymentRequest {
+    const NAME: &'static str = "VoidPaymentRequest";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.VoidPaymentRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.VoidPaymentRequest".into()
+    }
 }
 /// Response of TransactionService.VoidPayment.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -207,12 +287,32 @@ pub struct VoidPaymentResponse {
     #[prost(message, optional, tag = "3")]
     pub balance_due: ::core::option::Option<super::super::common::v1::Money>,
 }
+impl ::prost::Name for VoidPaymentResponse {
+    const NAME: &'static str = "VoidPaymentResponse";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.VoidPaymentResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.VoidPaymentResponse".into()
+    }
+}
 /// Request of TransactionService.DeleteTransaction.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DeleteTransactionRequest {
     /// Id of the failed attempt to move to the trash.
     #[prost(string, tag = "1")]
     pub transaction_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for DeleteTransactionRequest {
+    const NAME: &'static str = "DeleteTransactionRequest";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.DeleteTransactionRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.DeleteTransactionRequest".into()
+    }
 }
 /// Response of TransactionService.DeleteTransaction.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -221,12 +321,32 @@ pub struct DeleteTransactionResponse {
     #[prost(message, optional, tag = "1")]
     pub transaction: ::core::option::Option<Transaction>,
 }
+impl ::prost::Name for DeleteTransactionResponse {
+    const NAME: &'static str = "DeleteTransactionResponse";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.DeleteTransactionResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.DeleteTransactionResponse".into()
+    }
+}
 /// Request of TransactionService.RestoreTransaction.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTransactionRequest {
     /// Id of the trashed attempt.
     #[prost(string, tag = "1")]
     pub transaction_id: ::prost::alloc::string::String,
+}
+impl ::prost::Name for RestoreTransactionRequest {
+    const NAME: &'static str = "RestoreTransactionRequest";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.RestoreTransactionRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.RestoreTransactionRequest".into()
+    }
 }
 /// Response of TransactionService.RestoreTransaction.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -235,6 +355,16 @@ pub struct RestoreTransactionResponse {
     #[prost(message, optional, tag = "1")]
     pub transaction: ::core::option::Option<Transaction>,
 }
+impl ::prost::Name for RestoreTransactionResponse {
+    const NAME: &'static str = "RestoreTransactionResponse";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.RestoreTransactionResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.RestoreTransactionResponse".into()
+    }
+}
 /// Request of TransactionService.PurgeTransaction.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTransactionRequest {
@@ -242,9 +372,29 @@ pub struct PurgeTransactionRequest {
     #[prost(string, tag = "1")]
     pub transaction_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeTransactionRequest {
+    const NAME: &'static str = "PurgeTransactionRequest";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.PurgeTransactionRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.PurgeTransactionRequest".into()
+    }
+}
 /// Response of TransactionService.PurgeTransaction.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTransactionResponse {}
+impl ::prost::Name for PurgeTransactionResponse {
+    const NAME: &'static str = "PurgeTransactionResponse";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.PurgeTransactionResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.PurgeTransactionResponse".into()
+    }
+}
 /// Request of TransactionService.RestoreTrashedTransactions.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedTransactionsRequest {
@@ -253,12 +403,32 @@ pub struct RestoreTrashedTransactionsRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RestoreTrashedTransactionsRequest {
+    const NAME: &'static str = "RestoreTrashedTransactionsRequest";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.RestoreTrashedTransactionsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.RestoreTrashedTransactionsRequest".into()
+    }
+}
 /// Response of TransactionService.RestoreTrashedTransactions.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedTransactionsResponse {
     /// Number of attempts restored.
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
+}
+impl ::prost::Name for RestoreTrashedTransactionsResponse {
+    const NAME: &'static str = "RestoreTrashedTransactionsResponse";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.RestoreTrashedTransactionsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.RestoreTrashedTransactionsResponse".into()
+    }
 }
 /// Request of TransactionService.PurgeTrashedTransactions.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -268,12 +438,32 @@ pub struct PurgeTrashedTransactionsRequest {
     #[prost(string, tag = "1")]
     pub merchant_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeTrashedTransactionsRequest {
+    const NAME: &'static str = "PurgeTrashedTransactionsRequest";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.PurgeTrashedTransactionsRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.PurgeTrashedTransactionsRequest".into()
+    }
+}
 /// Response of TransactionService.PurgeTrashedTransactions.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedTransactionsResponse {
     /// Number of attempts purged.
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
+}
+impl ::prost::Name for PurgeTrashedTransactionsResponse {
+    const NAME: &'static str = "PurgeTrashedTransactionsResponse";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.PurgeTrashedTransactionsResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.PurgeTrashedTransactionsResponse".into()
+    }
 }
 /// TransactionKind says which way the money moved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -1640,6 +1830,16 @@ pub struct PaymentSucceeded {
     #[prost(message, optional, tag = "5")]
     pub balance_due: ::core::option::Option<super::super::common::v1::Money>,
 }
+impl ::prost::Name for PaymentSucceeded {
+    const NAME: &'static str = "PaymentSucceeded";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.PaymentSucceeded".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.PaymentSucceeded".into()
+    }
+}
 /// Published (key: order id) when a payment attempt becomes FAILED: declined by the processor, given
 /// up on, or voided. No money moved; the report module counts failures (count and attempted amount).
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -1650,6 +1850,16 @@ pub struct PaymentFailed {
     /// The attempt as recorded, status FAILED, with `failure_reason` and `failure_message`.
     #[prost(message, optional, tag = "2")]
     pub transaction: ::core::option::Option<Transaction>,
+}
+impl ::prost::Name for PaymentFailed {
+    const NAME: &'static str = "PaymentFailed";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.PaymentFailed".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.PaymentFailed".into()
+    }
 }
 /// Published (key: order id) right after the PaymentSucceeded that brings an order's balance to zero.
 /// The order module consumes it and marks the order PAID (then publishes pos.order.v1 OrderPaid).
@@ -1682,6 +1892,16 @@ pub struct OrderFullyPaid {
     #[prost(message, optional, tag = "8")]
     pub paid_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for OrderFullyPaid {
+    const NAME: &'static str = "OrderFullyPaid";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.OrderFullyPaid".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.OrderFullyPaid".into()
+    }
+}
 /// Published (key: order id) for every REFUND transaction this module records: for a refund made with
 /// pos.order.v1.OrderService/RefundOrder (on the order module's OrderRefunded event; one refund may give
 /// money back through several payments, hence several RefundRecorded with the same `refund_id`), or for a
@@ -1701,6 +1921,16 @@ pub struct RefundRecorded {
     /// Sum of the order's REFUND transaction amounts after this one; never more than `paid_total`.
     #[prost(message, optional, tag = "4")]
     pub refunded_total: ::core::option::Option<super::super::common::v1::Money>,
+}
+impl ::prost::Name for RefundRecorded {
+    const NAME: &'static str = "RefundRecorded";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.RefundRecorded".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.RefundRecorded".into()
+    }
 }
 /// Published (key: merchant id) when this module has processed a pos.merchant.v1 SettlementRequested event:
 /// every SUCCEEDED payment and refund of the merchant completed at or before the cut-off and not settled
@@ -1746,6 +1976,16 @@ pub struct SettlementCompleted {
     #[prost(message, optional, tag = "11")]
     pub complete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for SettlementCompleted {
+    const NAME: &'static str = "SettlementCompleted";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.SettlementCompleted".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.SettlementCompleted".into()
+    }
+}
 /// Published (key: merchant id) when a SettlementRequested cannot be processed, e.g. the cut-off is in the
 /// future or unsettled transactions are in another currency than the request's. Nothing was settled; the
 /// merchant module records the settlement as FAILED with the reason.
@@ -1767,6 +2007,16 @@ pub struct SettlementFailed {
     #[prost(string, tag = "5")]
     pub message: ::prost::alloc::string::String,
 }
+impl ::prost::Name for SettlementFailed {
+    const NAME: &'static str = "SettlementFailed";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.SettlementFailed".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.SettlementFailed".into()
+    }
+}
 /// Published (key: order id) when a failed payment attempt is trashed, restored or purged.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct TransactionLifecycleChanged {
@@ -1785,4 +2035,14 @@ pub struct TransactionLifecycleChanged {
     /// What happened to it.
     #[prost(enumeration = "super::super::common::v1::LifecycleChange", tag = "5")]
     pub change: i32,
+}
+impl ::prost::Name for TransactionLifecycleChanged {
+    const NAME: &'static str = "TransactionLifecycleChanged";
+    const PACKAGE: &'static str = "pos.transaction.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.transaction.v1.TransactionLifecycleChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.transaction.v1.TransactionLifecycleChanged".into()
+    }
 }

@@ -31,6 +31,16 @@ pub struct User {
     #[prost(message, optional, tag = "8")]
     pub delete_time: ::core::option::Option<::prost_types::Timestamp>,
 }
+impl ::prost::Name for User {
+    const NAME: &'static str = "User";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.User".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.User".into()
+    }
+}
 /// Request of UserService.GetUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetUserRequest {
@@ -38,12 +48,32 @@ pub struct GetUserRequest {
     #[prost(string, tag = "1")]
     pub user_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for GetUserRequest {
+    const NAME: &'static str = "GetUserRequest";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.GetUserRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.GetUserRequest".into()
+    }
+}
 /// Response of UserService.GetUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct GetUserResponse {
     /// The user.
     #[prost(message, optional, tag = "1")]
     pub user: ::core::option::Option<User>,
+}
+impl ::prost::Name for GetUserResponse {
+    const NAME: &'static str = "GetUserResponse";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.GetUserResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.GetUserResponse".into()
+    }
 }
 /// Request of UserService.ListUsers.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -64,6 +94,16 @@ pub struct ListUsersRequest {
     #[prost(bool, optional, tag = "5")]
     pub email_verified: ::core::option::Option<bool>,
 }
+impl ::prost::Name for ListUsersRequest {
+    const NAME: &'static str = "ListUsersRequest";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.ListUsersRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.ListUsersRequest".into()
+    }
+}
 /// Response of UserService.ListUsers.
 #[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ListUsersResponse {
@@ -76,6 +116,16 @@ pub struct ListUsersResponse {
     /// Number of users matching the filters, across all pages.
     #[prost(int32, tag = "3")]
     pub total_size: i32,
+}
+impl ::prost::Name for ListUsersResponse {
+    const NAME: &'static str = "ListUsersResponse";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.ListUsersResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.ListUsersResponse".into()
+    }
 }
 /// Request of UserService.CreateUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -94,12 +144,32 @@ pub struct CreateUserRequest {
     #[prost(string, tag = "3")]
     pub request_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for CreateUserRequest {
+    const NAME: &'static str = "CreateUserRequest";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.CreateUserRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.CreateUserRequest".into()
+    }
+}
 /// Response of UserService.CreateUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct CreateUserResponse {
     /// The created user; `email_verified` is true when a password was given.
     #[prost(message, optional, tag = "1")]
     pub user: ::core::option::Option<User>,
+}
+impl ::prost::Name for CreateUserResponse {
+    const NAME: &'static str = "CreateUserResponse";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.CreateUserResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.CreateUserResponse".into()
+    }
 }
 /// Request of UserService.UpdateUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -111,12 +181,32 @@ pub struct UpdateUserRequest {
     #[prost(message, optional, tag = "2")]
     pub update_mask: ::core::option::Option<::prost_types::FieldMask>,
 }
+impl ::prost::Name for UpdateUserRequest {
+    const NAME: &'static str = "UpdateUserRequest";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.UpdateUserRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.UpdateUserRequest".into()
+    }
+}
 /// Response of UserService.UpdateUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UpdateUserResponse {
     /// The user after the change.
     #[prost(message, optional, tag = "1")]
     pub user: ::core::option::Option<User>,
+}
+impl ::prost::Name for UpdateUserResponse {
+    const NAME: &'static str = "UpdateUserResponse";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.UpdateUserResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.UpdateUserResponse".into()
+    }
 }
 /// Request of UserService.UpdateMyProfile.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -128,12 +218,32 @@ pub struct UpdateMyProfileRequest {
     #[prost(message, optional, tag = "2")]
     pub update_mask: ::core::option::Option<::prost_types::FieldMask>,
 }
+impl ::prost::Name for UpdateMyProfileRequest {
+    const NAME: &'static str = "UpdateMyProfileRequest";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.UpdateMyProfileRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.UpdateMyProfileRequest".into()
+    }
+}
 /// Response of UserService.UpdateMyProfile.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UpdateMyProfileResponse {
     /// The signed-in user after the change.
     #[prost(message, optional, tag = "1")]
     pub user: ::core::option::Option<User>,
+}
+impl ::prost::Name for UpdateMyProfileResponse {
+    const NAME: &'static str = "UpdateMyProfileResponse";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.UpdateMyProfileResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.UpdateMyProfileResponse".into()
+    }
 }
 /// Request of UserService.DeleteUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -142,12 +252,32 @@ pub struct DeleteUserRequest {
     #[prost(string, tag = "1")]
     pub user_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for DeleteUserRequest {
+    const NAME: &'static str = "DeleteUserRequest";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.DeleteUserRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.DeleteUserRequest".into()
+    }
+}
 /// Response of UserService.DeleteUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct DeleteUserResponse {
     /// The trashed user, with `delete_time` set.
     #[prost(message, optional, tag = "1")]
     pub user: ::core::option::Option<User>,
+}
+impl ::prost::Name for DeleteUserResponse {
+    const NAME: &'static str = "DeleteUserResponse";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.DeleteUserResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.DeleteUserResponse".into()
+    }
 }
 /// Request of UserService.RestoreUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -156,12 +286,32 @@ pub struct RestoreUserRequest {
     #[prost(string, tag = "1")]
     pub user_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for RestoreUserRequest {
+    const NAME: &'static str = "RestoreUserRequest";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.RestoreUserRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.RestoreUserRequest".into()
+    }
+}
 /// Response of UserService.RestoreUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreUserResponse {
     /// The restored user.
     #[prost(message, optional, tag = "1")]
     pub user: ::core::option::Option<User>,
+}
+impl ::prost::Name for RestoreUserResponse {
+    const NAME: &'static str = "RestoreUserResponse";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.RestoreUserResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.RestoreUserResponse".into()
+    }
 }
 /// Request of UserService.PurgeUser.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -170,12 +320,42 @@ pub struct PurgeUserRequest {
     #[prost(string, tag = "1")]
     pub user_id: ::prost::alloc::string::String,
 }
+impl ::prost::Name for PurgeUserRequest {
+    const NAME: &'static str = "PurgeUserRequest";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.PurgeUserRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.PurgeUserRequest".into()
+    }
+}
 /// Response of UserService.PurgeUser.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeUserResponse {}
+impl ::prost::Name for PurgeUserResponse {
+    const NAME: &'static str = "PurgeUserResponse";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.PurgeUserResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.PurgeUserResponse".into()
+    }
+}
 /// Request of UserService.RestoreTrashedUsers.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedUsersRequest {}
+impl ::prost::Name for RestoreTrashedUsersRequest {
+    const NAME: &'static str = "RestoreTrashedUsersRequest";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.RestoreTrashedUsersRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.RestoreTrashedUsersRequest".into()
+    }
+}
 /// Response of UserService.RestoreTrashedUsers.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct RestoreTrashedUsersResponse {
@@ -183,15 +363,45 @@ pub struct RestoreTrashedUsersResponse {
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
 }
+impl ::prost::Name for RestoreTrashedUsersResponse {
+    const NAME: &'static str = "RestoreTrashedUsersResponse";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.RestoreTrashedUsersResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.RestoreTrashedUsersResponse".into()
+    }
+}
 /// Request of UserService.PurgeTrashedUsers.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedUsersRequest {}
+impl ::prost::Name for PurgeTrashedUsersRequest {
+    const NAME: &'static str = "PurgeTrashedUsersRequest";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.PurgeTrashedUsersRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.PurgeTrashedUsersRequest".into()
+    }
+}
 /// Response of UserService.PurgeTrashedUsers.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct PurgeTrashedUsersResponse {
     /// Number of users purged.
     #[prost(int64, tag = "1")]
     pub affected_count: i64,
+}
+impl ::prost::Name for PurgeTrashedUsersResponse {
+    const NAME: &'static str = "PurgeTrashedUsersResponse";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.PurgeTrashedUsersResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.PurgeTrashedUsersResponse".into()
+    }
 }
 /// Generated client implementations.
 pub mod user_service_client {
@@ -1308,6 +1518,16 @@ pub struct UserCreated {
     #[prost(enumeration = "UserSource", tag = "3")]
     pub source: i32,
 }
+impl ::prost::Name for UserCreated {
+    const NAME: &'static str = "UserCreated";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.UserCreated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.UserCreated".into()
+    }
+}
 /// Published when a user's names, email or verification state changed (admin update, profile
 /// update, email verified); other modules use it to relabel the names they show.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -1321,6 +1541,16 @@ pub struct UserUpdated {
     /// Names of the `User` fields that changed, in snake_case (e.g. "first_name", "email").
     #[prost(string, repeated, tag = "3")]
     pub changed_fields: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+}
+impl ::prost::Name for UserUpdated {
+    const NAME: &'static str = "UserUpdated";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.UserUpdated".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.UserUpdated".into()
+    }
 }
 /// Published when a user is trashed, restored or purged. On LIFECYCLE_CHANGE_TRASHED and
 /// LIFECYCLE_CHANGE_PURGED every session of the user is already revoked and its role grants no
@@ -1336,6 +1566,16 @@ pub struct UserLifecycleChanged {
     /// What happened to it.
     #[prost(enumeration = "super::super::common::v1::LifecycleChange", tag = "3")]
     pub change: i32,
+}
+impl ::prost::Name for UserLifecycleChanged {
+    const NAME: &'static str = "UserLifecycleChanged";
+    const PACKAGE: &'static str = "pos.user.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.user.v1.UserLifecycleChanged".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.user.v1.UserLifecycleChanged".into()
+    }
 }
 /// UserSource says how a user came to exist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
