@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod events;
 pub mod metrics;
 pub mod module;
 pub mod paging;
