@@ -3,6 +3,7 @@
 //! Every command prints what it does. Commands that need a tool install it into `.tools/` (npm,
 //! PyPI) or from Debian's archive (as root) when it is missing, and say so.
 
+mod broker;
 mod codegen;
 mod migrate;
 mod proc;

@@ -1,5 +1,6 @@
-//! The local stack: PostgreSQL and Redis (installed from Debian and started when missing), the
-//! migrations, and `pos` itself, as one process or one process per module.
+//! The local stack: PostgreSQL and Redis (installed from Debian and started when missing), a
+//! Kafka-protocol broker, the migrations, and `pos` itself, as one process or one process per
+//! module.
 
 use std::fs;
 use std::path::Path;
@@ -17,7 +18,8 @@ pub(crate) const DEFAULT_DATABASE_URL: &str = "postgres://pos:pos@127.0.0.1:5432
 pub(crate) const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
 const POSTGRES_ADDR: &str = "127.0.0.1:5432";
 const REDIS_ADDR: &str = "127.0.0.1:6379";
-const RUN_DIR: &str = ".run";
+/// Pid files, logs and data of locally started components.
+pub(crate) const RUN_DIR: &str = ".run";
 const MODULES: [&str; 11] = [
     "auth",
     "user",
@@ -122,9 +124,10 @@ struct Process {
 pub(crate) fn up(args: &UpArgs) -> Result<()> {
     ensure_postgres()?;
     ensure_redis()?;
+    fs::create_dir_all(RUN_DIR)?;
+    crate::broker::ensure_broker(Path::new(RUN_DIR), crate::broker::Storage::File)?;
     crate::migrate::apply_all(DEFAULT_DATABASE_URL)?;
     let pos = build_pos()?;
-    fs::create_dir_all(RUN_DIR)?;
 
     // (name, modules, grpc port, admin port)
     let plan: Vec<(String, String, u16, u16)> = if args.split {
@@ -161,7 +164,8 @@ pub(crate) fn up(args: &UpArgs) -> Result<()> {
             .env("POS_ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
             .env("POS_UPSTREAMS", &upstreams)
             .env("POS_DATABASE_URL", DEFAULT_DATABASE_URL)
-            .env("POS_REDIS_URL", DEFAULT_REDIS_URL);
+            .env("POS_REDIS_URL", DEFAULT_REDIS_URL)
+            .env("POS_KAFKA_BROKERS", crate::broker::BROKER_ADDR);
         if args.detach {
             let log = fs::File::create(Path::new(RUN_DIR).join(format!("{name}.log")))?;
             command.stdout(log.try_clone()?).stderr(log).stdin(Stdio::null());

@@ -5,7 +5,7 @@ use std::process::Command;
 use anyhow::Result;
 
 use crate::proc::{self, run as sh};
-use crate::{codegen, migrate, note, stack, step, tools};
+use crate::{broker, codegen, migrate, note, stack, step, tools};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -38,6 +38,9 @@ pub(crate) fn run(args: &Args) -> Result<()> {
 
     stack::ensure_postgres()?;
     stack::ensure_redis()?;
+    std::fs::create_dir_all(stack::RUN_DIR)?;
+    broker::ensure_broker(std::path::Path::new(stack::RUN_DIR), broker::Storage::Memory)?;
+    let tansu = broker::tansu()?;
     migrate::apply_all(stack::DEFAULT_DATABASE_URL)?;
     drop_leaked_test_databases()?;
     let grpcurl = tools::grpcurl()?;
@@ -50,6 +53,8 @@ pub(crate) fn run(args: &Args) -> Result<()> {
             "postgres://pos:pos@127.0.0.1:5432/postgres",
         )
         .env("POS_TEST_REDIS_URL", stack::DEFAULT_REDIS_URL)
+        .env("POS_TEST_KAFKA_BROKERS", broker::BROKER_ADDR)
+        .env("POS_TEST_TANSU", tansu)
         .env("POS_GRPCURL", grpcurl)
         .env("RUST_BACKTRACE", "0"))?;
     step("all checks passed");

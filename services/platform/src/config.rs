@@ -64,6 +64,36 @@ pub struct Config {
     )]
     pub redis_url: String,
 
+    /// Kafka-protocol bootstrap brokers (`host:port,...`) the outbox relays publish to and the
+    /// consumers read from.
+    #[arg(
+        long,
+        env = "POS_KAFKA_BROKERS",
+        value_name = "POS_KAFKA_BROKERS",
+        default_value = "127.0.0.1:9092"
+    )]
+    pub kafka_brokers: String,
+
+    /// Partitions of each topic this process creates at start (existing topics are kept).
+    #[arg(
+        long,
+        env = "POS_KAFKA_TOPIC_PARTITIONS",
+        value_name = "POS_KAFKA_TOPIC_PARTITIONS",
+        default_value_t = 3,
+        value_parser = clap::value_parser!(i32).range(1..)
+    )]
+    pub kafka_topic_partitions: i32,
+
+    /// Replication factor of each topic this process creates at start.
+    #[arg(
+        long,
+        env = "POS_KAFKA_REPLICATION_FACTOR",
+        value_name = "POS_KAFKA_REPLICATION_FACTOR",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(i32).range(1..)
+    )]
+    pub kafka_replication_factor: i32,
+
     /// Where modules this process does not serve are reached: `module=http://host:port,...`.
     #[arg(long, env = "POS_UPSTREAMS", value_name = "POS_UPSTREAMS", default_value = "")]
     pub upstreams: Upstreams,
@@ -114,6 +144,9 @@ impl std::fmt::Debug for Config {
             .field("admin_addr", &self.admin_addr)
             .field("database_max_connections", &self.database_max_connections)
             .field("upstreams", &self.upstreams)
+            .field("kafka_brokers", &self.kafka_brokers)
+            .field("kafka_topic_partitions", &self.kafka_topic_partitions)
+            .field("kafka_replication_factor", &self.kafka_replication_factor)
             .field("log_format", &self.log_format)
             .field("otlp_endpoint", &self.otlp_endpoint)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)

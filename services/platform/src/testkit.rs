@@ -1,4 +1,5 @@
-//! Test kit: a fresh, migrated PostgreSQL database per test, and the Redis URL tests use.
+//! Test kit: a fresh, migrated PostgreSQL database per test, and the Redis and Kafka addresses
+//! tests use.
 //!
 //! Tests run against the real servers `cargo xtask test` starts; the URLs come from
 //! `POS_TEST_DATABASE_URL` (a role allowed to create databases, connected to any database) and
@@ -15,6 +16,16 @@ pub fn admin_database_url() -> String {
 /// Redis URL for tests.
 pub fn redis_url() -> String {
     std::env::var("POS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Bootstrap address of the Kafka-protocol broker tests use.
+pub fn kafka_brokers() -> String {
+    std::env::var("POS_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())
+}
+
+/// Path of the tansu broker binary, for tests that run (and stop) a broker of their own.
+pub fn tansu_binary() -> Option<std::path::PathBuf> {
+    std::env::var_os("POS_TEST_TANSU").map(std::path::PathBuf::from)
 }
 
 /// A database created for one test. Call [`TestDatabase::drop_database`] at the end; databases

@@ -4,6 +4,7 @@
 //! [`Config`]: pos_platform::Config
 
 mod admin;
+mod events;
 mod grpc;
 mod modules;
 mod running;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use pos_api::Clients;
+use pos_platform::events::EventMetrics;
 use pos_platform::metrics::RpcMetrics;
 use pos_platform::paging::PageTokens;
 use pos_platform::{Config, ModuleContext, db, redis_pool};
@@ -25,6 +26,7 @@ pub struct RunningPos {
     grace: Duration,
     grpc: JoinHandle<anyhow::Result<()>>,
     admin: JoinHandle<anyhow::Result<()>>,
+    events: JoinHandle<anyhow::Result<()>>,
 }
 
 /// Binds the listeners, builds the chosen modules and starts serving. Addresses with port 0 get
@@ -50,6 +52,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
 
     let registry = prometheus::Registry::new();
     let metrics = RpcMetrics::register(&registry)?;
+    let event_metrics = EventMetrics::register(&registry)?;
     let (reporter, health) = tonic_health::server::health_reporter();
     crate::grpc::set_health(&reporter, &config.modules, ServingStatus::Serving).await;
 
@@ -71,6 +74,13 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
         };
         crate::grpc::serve(grpc_listener, routes, &modules, health, metrics, shutdown).await
     });
+    let events = tokio::spawn(crate::events::run(
+        crate::events::kafka_settings(config),
+        config.modules.clone(),
+        ctx.clone(),
+        event_metrics,
+        stopped.clone(),
+    ));
     let admin_router = crate::admin::router(registry, ctx.clone());
     let admin = tokio::spawn(async move {
         axum::serve(admin_listener, admin_router)
@@ -93,6 +103,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
         grace: Duration::from_secs(config.shutdown_grace_seconds),
         grpc,
         admin,
+        events,
     })
 }
 
@@ -105,7 +116,8 @@ impl RunningPos {
         let joined = tokio::time::timeout(grace, async {
             let grpc = self.grpc.await.context("gRPC task panicked")?;
             let admin = self.admin.await.context("admin task panicked")?;
-            grpc.and(admin)
+            let events = self.events.await.context("event task panicked")?;
+            grpc.and(admin).and(events)
         })
         .await;
         match joined {
@@ -119,6 +131,7 @@ impl RunningPos {
         let result = tokio::select! {
             result = &mut self.grpc => result,
             result = &mut self.admin => result,
+            result = &mut self.events => result,
         };
         match result {
             Ok(Ok(())) => anyhow::anyhow!("a listener stopped unexpectedly"),

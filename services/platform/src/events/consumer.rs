@@ -85,6 +85,7 @@ pub struct EventConsumer {
     metrics: EventMetrics,
     options: ConsumerOptions,
     after_apply: Option<AfterApply>,
+    dead_letter_topic: String,
 }
 
 impl std::fmt::Debug for EventConsumer {
@@ -140,6 +141,7 @@ impl EventConsumer {
             metrics,
             options,
             after_apply: None,
+            dead_letter_topic: dead_letter_topic(module),
         }
     }
 
@@ -147,6 +149,14 @@ impl EventConsumer {
     #[must_use]
     pub fn after_apply(mut self, hook: AfterApply) -> Self {
         self.after_apply = Some(hook);
+        self
+    }
+
+    /// Sends dead letters to `topic` instead of the module's dead-letter topic (tests isolate
+    /// themselves this way).
+    #[must_use]
+    pub fn dead_letter_to(mut self, topic: impl Into<String>) -> Self {
+        self.dead_letter_topic = topic.into();
         self
     }
 
@@ -317,7 +327,7 @@ impl EventConsumer {
         attempts: u32,
         stop: &mut watch::Receiver<bool>,
     ) -> Option<Outcome> {
-        let topic = dead_letter_topic(self.module);
+        let topic = &self.dead_letter_topic;
         let source = format!("{}/{}@{}", message.topic(), message.partition(), message.offset());
         tracing::warn!(group = %self.group, %source, reason, error, "dead-lettering an event");
         let attempts = attempts.to_string();
@@ -338,7 +348,7 @@ impl EventConsumer {
                 .insert(text_header(header::DLQ_ERROR, error))
                 .insert(text_header(header::DLQ_ATTEMPTS, &attempts))
                 .insert(text_header(header::DLQ_SOURCE, &source));
-            let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic).headers(headers);
+            let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
             if let Some(key) = message.key() {
                 record = record.key(key);
             }

@@ -55,25 +55,38 @@ impl OutboxEvent {
 }
 
 /// The outbox of one module.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Outbox {
     module: Module,
+    topic: String,
 }
 
 impl Outbox {
     /// The outbox of `module` (table `<schema>.outbox`), publishing on its events topic.
-    pub const fn of(module: Module) -> Self {
-        Outbox { module }
+    pub fn of(module: Module) -> Self {
+        Outbox {
+            module,
+            topic: events_topic(module),
+        }
     }
 
-    /// The PostgreSQL channel notified when an event is appended (at commit).
-    pub fn channel(self) -> String {
-        format!("pos_outbox_{}", self.module.schema())
+    /// The same outbox table, publishing on another topic (tests isolate themselves this way).
+    pub fn on_topic(module: Module, topic: impl Into<String>) -> Self {
+        Outbox {
+            module,
+            topic: topic.into(),
+        }
+    }
+
+    /// The PostgreSQL channel notified when an event is appended to `module`'s outbox (at
+    /// commit).
+    pub fn channel(module: Module) -> String {
+        format!("pos_outbox_{}", module.schema())
     }
 
     /// Appends `event` in the caller's transaction and wakes the relay when it commits. The
     /// current span's trace context is stored with it so the trace continues through Kafka.
-    pub async fn append(self, tx: &mut PgConnection, event: &OutboxEvent) -> Result<(), sqlx::Error> {
+    pub async fn append(&self, tx: &mut PgConnection, event: &OutboxEvent) -> Result<(), sqlx::Error> {
         let trace_context = current_trace_context();
         let insert = format!(
             "INSERT INTO {}.outbox \
@@ -83,7 +96,7 @@ impl Outbox {
         );
         sqlx::query(sqlx::AssertSqlSafe(insert))
             .bind(event.id)
-            .bind(events_topic(self.module))
+            .bind(&self.topic)
             .bind(&event.aggregate_id)
             .bind(&event.event_type)
             .bind(event.schema_version)
@@ -93,7 +106,7 @@ impl Outbox {
             .execute(&mut *tx)
             .await?;
         sqlx::query("SELECT pg_notify($1, '')")
-            .bind(self.channel())
+            .bind(Self::channel(self.module))
             .execute(&mut *tx)
             .await?;
         Ok(())

@@ -127,7 +127,6 @@ impl Relay {
     /// errors when a connection fails.
     async fn lead(&self, stop: &mut watch::Receiver<bool>) -> Result<(), sqlx::Error> {
         let module = self.module.as_str();
-        let outbox = Outbox::of(self.module);
         let mut lock = self.db.acquire().await?.detach();
         let lock_name = format!("pos.outbox.{}", self.module.schema());
         loop {
@@ -148,7 +147,7 @@ impl Relay {
         tracing::info!(module, "outbox relay is the leader");
         self.metrics.relay_leader.with_label_values(&[module]).set(1);
         let mut listener = PgListener::connect_with(&self.db).await?;
-        listener.listen(&outbox.channel()).await?;
+        listener.listen(&Outbox::channel(self.module)).await?;
         let mut failures = Backoff::new(Duration::from_millis(200));
         let mut last_cleanup = tokio::time::Instant::now();
         let result = loop {

@@ -1,0 +1,71 @@
+//! The event side of a `pos` process: creates the platform's topics, then runs the outbox relay
+//! of every served module that publishes events, until stopped.
+
+use std::time::Duration;
+
+use pos_api::Module;
+use pos_platform::config::ModuleSet;
+use pos_platform::events::{EventMetrics, KafkaSettings, Relay, RelayOptions, topics};
+use pos_platform::{Config, ModuleContext};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// The broker settings of a process serving `config.modules`.
+pub(crate) fn kafka_settings(config: &Config) -> KafkaSettings {
+    let mut settings = KafkaSettings::new(config.kafka_brokers.clone());
+    settings.partitions = config.kafka_topic_partitions;
+    settings.replication_factor = config.kafka_replication_factor;
+    settings.client_id = format!(
+        "pos-{}",
+        config.modules.0.iter().map(|module| module.as_str()).collect::<Vec<_>>().join("-")
+    );
+    settings
+}
+
+/// Creates the topics (retrying while the broker is unreachable), then runs the relays of the
+/// served modules until `stop` turns true.
+pub(crate) async fn run(
+    settings: KafkaSettings,
+    modules: ModuleSet,
+    ctx: ModuleContext,
+    metrics: EventMetrics,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let producer = settings.producer()?;
+    let mut wait = Duration::from_millis(500);
+    loop {
+        match settings.ensure_topics(&topics::all_topics()).await {
+            Ok(()) => break,
+            Err(error) => {
+                tracing::warn!(brokers = %settings.brokers, %error, "creating topics failed; events wait in the outbox until the broker answers");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return Ok(()),
+        }
+        wait = (wait * 2).min(Duration::from_secs(10));
+    }
+    tracing::info!(brokers = %settings.brokers, "topics are in place");
+    let mut tasks = JoinSet::new();
+    for module in publishing(&modules) {
+        let relay = Relay::new(
+            module,
+            ctx.db.clone(),
+            producer.clone(),
+            metrics.clone(),
+            RelayOptions::default(),
+        );
+        tasks.spawn(relay.run(stop.clone()));
+    }
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// The served modules that publish events.
+fn publishing(modules: &ModuleSet) -> Vec<Module> {
+    topics::PRODUCERS
+        .into_iter()
+        .filter(|module| modules.contains(*module))
+        .collect()
+}
