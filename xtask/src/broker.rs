@@ -101,6 +101,8 @@ pub(crate) fn ensure_broker(run_dir: &Path, storage: Storage) -> Result<()> {
         .with_context(|| format!("starting {}", tansu.display()))?;
     fs::write(run_dir.join("tansu.pid"), child.id().to_string())?;
     wait_for_port(BROKER_ADDR, "tansu", Duration::from_secs(30))?;
-    note(format!("tansu listening on {BROKER_ADDR} ({storage_url}; log .run/tansu.log)"));
+    note(format!(
+        "tansu listening on {BROKER_ADDR} ({storage_url}; log .run/tansu.log)"
+    ));
     Ok(())
 }

@@ -59,12 +59,26 @@ async fn an_event_committed_with_its_state_change_is_applied_once_and_a_rolled_b
     for id in &committed {
         assert_eq!(applied.get(id), Some(&1), "event {id} applied exactly once");
     }
-    assert!(!applied.contains_key(&rolled_back), "a rolled-back event is never published");
+    assert!(
+        !applied.contains_key(&rolled_back),
+        "a rolled-back event is never published"
+    );
     assert_eq!(applied.len(), committed.len());
-    assert_eq!(world.state_rows().await, committed.len() as i64, "state and events go together");
-    assert_eq!(world.unpublished().await, 0, "every committed event was acknowledged");
+    assert_eq!(
+        world.state_rows().await,
+        committed.len() as i64,
+        "state and events go together"
+    );
+    assert_eq!(
+        world.unpublished().await,
+        0,
+        "every committed event was acknowledged"
+    );
     assert_eq!(world.inbox_rows(&group).await, committed.len() as i64);
-    assert_eq!(metrics.consumed(&group, &world.topic, "applied"), committed.len() as u64);
+    assert_eq!(
+        metrics.consumed(&group, &world.topic, "applied"),
+        committed.len() as u64
+    );
     let _ = stop.send(true);
     world.finish().await;
 }
@@ -91,7 +105,13 @@ async fn two_relays_draining_one_outbox_publish_each_event_once_and_the_second_t
     }
     world.wait_unpublished(0, Duration::from_secs(60)).await;
 
-    let seen = read_topic(&world.brokers, &world.topic, written.len(), Duration::from_secs(60)).await;
+    let seen = read_topic(
+        &world.brokers,
+        &world.topic,
+        written.len(),
+        Duration::from_secs(60),
+    )
+    .await;
     for id in &written {
         assert_eq!(seen.get(id), Some(&1), "event {id} published exactly once");
     }
@@ -99,7 +119,10 @@ async fn two_relays_draining_one_outbox_publish_each_event_once_and_the_second_t
     let by_first = first_metrics.published(&world.topic);
     let by_second = second_metrics.published(&world.topic);
     assert_eq!(by_first + by_second, written.len() as u64);
-    assert!(by_first > 0 && by_second > 0, "both relays published ({by_first} + {by_second})");
+    assert!(
+        by_first > 0 && by_second > 0,
+        "both relays published ({by_first} + {by_second})"
+    );
     let _ = second.send(true);
     world.finish().await;
 }
@@ -149,16 +172,29 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_later_events_are_still_
     assert_eq!(letters.len(), 3, "{letters:?}");
     let reasons: Vec<(&str, &str)> = letters
         .iter()
-        .map(|letter| (letter[header::DLQ_REASON].as_str(), letter[header::DLQ_ATTEMPTS].as_str()))
+        .map(|letter| {
+            (
+                letter[header::DLQ_REASON].as_str(),
+                letter[header::DLQ_ATTEMPTS].as_str(),
+            )
+        })
         .collect();
     assert_eq!(reasons, [("malformed", "0"), ("malformed", "1"), ("failed", "3")]);
-    assert!(letters[0][header::DLQ_ERROR].contains(header::EVENT_ID), "{:?}", letters[0]);
+    assert!(
+        letters[0][header::DLQ_ERROR].contains(header::EVENT_ID),
+        "{:?}",
+        letters[0]
+    );
     assert_eq!(letters[1][header::EVENT_ID], undecodable.to_string());
     assert_eq!(letters[2][header::EVENT_ID], hopeless.to_string());
     assert!(letters[2][header::DLQ_ERROR].contains("refused by the test handler"));
     assert_eq!(letters[2][header::DLQ_CONSUMER], group);
     assert!(letters[2][header::DLQ_SOURCE].starts_with(&world.topic));
-    assert_eq!(metrics.retries(&group, &world.topic), 1 + 2, "fail-once retried once, fail-always twice");
+    assert_eq!(
+        metrics.retries(&group, &world.topic),
+        1 + 2,
+        "fail-once retried once, fail-always twice"
+    );
     assert_eq!(metrics.consumed(&group, &world.topic, "dead_lettered"), 3);
     let _ = stop.send(true);
     world.finish().await;
@@ -190,7 +226,11 @@ async fn events_written_while_the_broker_is_down_for_30_seconds_are_all_delivere
         written.push(world.place_order(&format!("order-{}", n % 10), "ok").await);
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    assert_eq!(world.applied().await.len(), 10, "nothing is applied while the broker is down");
+    assert_eq!(
+        world.applied().await.len(),
+        10,
+        "nothing is applied while the broker is down"
+    );
     assert!(world.unpublished().await > 0, "events wait in the outbox");
     broker.restart();
     eprintln!("broker back");
@@ -356,7 +396,12 @@ impl World {
         self.consumer_with(metrics, handler, ConsumerOptions::default())
     }
 
-    fn consumer_with(&self, metrics: EventMetrics, handler: Recorder, options: ConsumerOptions) -> EventConsumer {
+    fn consumer_with(
+        &self,
+        metrics: EventMetrics,
+        handler: Recorder,
+        options: ConsumerOptions,
+    ) -> EventConsumer {
         let settings = self.settings();
         EventConsumer::new(
             MODULE,
@@ -456,7 +501,11 @@ struct Recorder {
 }
 
 impl EventHandler for Recorder {
-    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Event) -> BoxFuture<'a, Result<(), HandlerError>> {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Event,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             let message: EventMeta = event.decode()?;
             let attempt = {
@@ -523,7 +572,10 @@ async fn read_topic(brokers: &str, topic: &str, expected: usize, limit: Duration
     }
     consumer.unsubscribe();
     std::mem::forget(consumer);
-    assert!(total >= expected, "read {total} of {expected} messages from {topic}");
+    assert!(
+        total >= expected,
+        "read {total} of {expected} messages from {topic}"
+    );
     seen
 }
 
@@ -589,7 +641,11 @@ struct Broker {
 
 impl Broker {
     fn start(binary: &Path, data: &Path) -> Broker {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut broker = Broker {
             binary: binary.to_owned(),
             storage: format!("sqlite://{}", data.join("tansu.db").display()),
@@ -659,7 +715,10 @@ where
 {
     let deadline = tokio::time::Instant::now() + limit;
     while !condition().await {
-        assert!(tokio::time::Instant::now() < deadline, "condition not met within {limit:?}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not met within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -17,7 +17,13 @@ pub(crate) fn kafka_settings(config: &Config) -> KafkaSettings {
     settings.replication_factor = config.kafka_replication_factor;
     settings.client_id = format!(
         "pos-{}",
-        config.modules.0.iter().map(|module| module.as_str()).collect::<Vec<_>>().join("-")
+        config
+            .modules
+            .0
+            .iter()
+            .map(|module| module.as_str())
+            .collect::<Vec<_>>()
+            .join("-")
     );
     settings
 }

@@ -20,8 +20,11 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use pos_api::pos::category::v1::GetCategoryRequest;
 use pos_api::pos::category::v1::category_service_client::CategoryServiceClient;
+use pos_api::pos::common::v1::EventMeta;
 use pos_api::{ClientsError, Module};
 use pos_platform::Config;
+use pos_platform::events::{Outbox, OutboxEvent};
+use pos_platform::testkit::{self, TestDatabase};
 use tokio::io::AsyncBufReadExt as _;
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -248,6 +251,74 @@ async fn clients_refuse_a_module_neither_local_nor_configured_upstream() {
 
     b.shutdown().await.unwrap();
     a.shutdown().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------------------------
+
+/// A process serving the order module creates the topics, leads the order outbox's relay and
+/// publishes a committed event; /metrics shows the leadership, the publication and an empty
+/// backlog.
+#[tokio::test]
+async fn a_process_relays_its_modules_outbox_to_the_broker() {
+    let database = TestDatabase::migrated().await.unwrap();
+    let brokers = testkit::kafka_brokers();
+    let pos = pos::start(&config(&[
+        "--modules",
+        "order",
+        "--database-url",
+        &database.url,
+        "--kafka-brokers",
+        &brokers,
+    ]))
+    .await
+    .unwrap();
+
+    let id = uuid::Uuid::now_v7();
+    let meta = EventMeta {
+        event_id: id.to_string(),
+        ..EventMeta::default()
+    };
+    let mut tx = database.pool.begin().await.unwrap();
+    Outbox::of(Module::Order)
+        .append(&mut tx, &OutboxEvent::new(id, "order-1", &meta))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let published = |text: &str| {
+        sample(
+            text,
+            "pos_events_published_total",
+            &[("topic", "pos.order.v1.events")],
+        )
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut text = metrics_text(pos.admin_addr).await;
+    while published(&text) < 1.0 || sample(&text, "pos_outbox_backlog", &[("module", "order")]) != 0.0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not published within 60 s:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        text = metrics_text(pos.admin_addr).await;
+    }
+    assert_eq!(published(&text), 1.0, "{text}");
+    assert_eq!(
+        sample(&text, "pos_outbox_relay_leader", &[("module", "order")]),
+        1.0,
+        "{text}"
+    );
+    let published_at: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("SELECT published_at FROM orders.outbox WHERE event_id = $1")
+            .bind(id)
+            .fetch_one(&database.pool)
+            .await
+            .unwrap();
+    assert!(published_at.is_some(), "the row is marked published");
+    pos.shutdown().await.unwrap();
+    database.drop_database().await.unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------

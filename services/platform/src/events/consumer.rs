@@ -48,7 +48,11 @@ impl From<sqlx::Error> for HandlerError {
 pub trait EventHandler: Send + Sync + 'static {
     /// Applies `event` inside `tx`, the transaction that also records it in the inbox. Events
     /// of types the handler does not care about should return `Ok(())`.
-    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Event) -> BoxFuture<'a, Result<(), HandlerError>>;
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Event,
+    ) -> BoxFuture<'a, Result<(), HandlerError>>;
 }
 
 /// Called after an event's transaction committed and before its offset is committed (e.g. to
@@ -207,7 +211,11 @@ impl EventConsumer {
                 .inc();
             let mut offsets = TopicPartitionList::new();
             if let Err(error) = offsets
-                .add_partition_offset(message.topic(), message.partition(), Offset::Offset(message.offset() + 1))
+                .add_partition_offset(
+                    message.topic(),
+                    message.partition(),
+                    Offset::Offset(message.offset() + 1),
+                )
                 .and_then(|()| consumer.commit(&offsets, CommitMode::Async))
             {
                 // The next commit covers this offset; until then a restart redelivers, which the
@@ -396,7 +404,11 @@ impl ClientContext for LagReporter {
                 }
                 self.metrics
                     .consumer_lag
-                    .with_label_values(&[self.group.as_str(), topic_name.as_str(), &partition_id.to_string()])
+                    .with_label_values(&[
+                        self.group.as_str(),
+                        topic_name.as_str(),
+                        &partition_id.to_string(),
+                    ])
                     .set(partition.consumer_lag);
             }
         }

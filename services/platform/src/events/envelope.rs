@@ -294,7 +294,10 @@ mod tests {
         let headers = OwnedHeaders::new().insert(text_header(header::EVENT_ID, "42"));
         assert!(matches!(
             Event::from_message(&message(headers, b"")),
-            Err(MalformedEvent::InvalidHeader { name: header::EVENT_ID, .. })
+            Err(MalformedEvent::InvalidHeader {
+                name: header::EVENT_ID,
+                ..
+            })
         ));
     }
 

@@ -28,6 +28,8 @@ pub use outbox::{DEFAULT_SCHEMA_VERSION, Outbox, OutboxEvent};
 pub use relay::{Relay, RelayOptions};
 
 /// Reads W3C trace context from a header map.
-pub(crate) fn relay_extractor(map: &BTreeMap<String, String>) -> impl opentelemetry::propagation::Extractor + '_ {
+pub(crate) fn relay_extractor(
+    map: &BTreeMap<String, String>,
+) -> impl opentelemetry::propagation::Extractor + '_ {
     relay::MapExtractor(map)
 }

@@ -35,7 +35,11 @@ pub struct OutboxEvent {
 impl OutboxEvent {
     /// An event carrying `message`, about `aggregate_id`, with the given id (use the same id in
     /// the message's `EventMeta`).
-    pub fn new<M: prost::Message + prost::Name>(id: Uuid, aggregate_id: impl Into<String>, message: &M) -> Self {
+    pub fn new<M: prost::Message + prost::Name>(
+        id: Uuid,
+        aggregate_id: impl Into<String>,
+        message: &M,
+    ) -> Self {
         OutboxEvent {
             id,
             aggregate_id: aggregate_id.into(),

@@ -223,7 +223,10 @@ impl Relay {
         for (row, outcome) in rows.iter().zip(outcomes) {
             match outcome {
                 Ok(()) => {
-                    self.metrics.published.with_label_values(&[row.topic.as_str()]).inc();
+                    self.metrics
+                        .published
+                        .with_label_values(&[row.topic.as_str()])
+                        .inc();
                     published.push(row.id);
                 }
                 Err(error) => {
@@ -324,8 +327,14 @@ impl Relay {
             .fetch_one(&self.db)
             .await?;
         let module = self.module.as_str();
-        self.metrics.outbox_backlog.with_label_values(&[module]).set(backlog);
-        self.metrics.outbox_oldest_age.with_label_values(&[module]).set(oldest);
+        self.metrics
+            .outbox_backlog
+            .with_label_values(&[module])
+            .set(backlog);
+        self.metrics
+            .outbox_oldest_age
+            .with_label_values(&[module])
+            .set(oldest);
         Ok(())
     }
 
