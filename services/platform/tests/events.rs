@@ -206,8 +206,10 @@ async fn events_written_while_the_broker_is_down_for_30_seconds_are_all_delivere
         panic!("POS_TEST_TANSU must name the tansu binary (cargo xtask test sets it)");
     };
     let data = tempdir();
-    let mut broker = Broker::start(&tansu, &data);
-    let world = World::new(broker.address.clone()).await;
+    let broker = Broker::start(&tansu, &data);
+    let mut world = World::new(broker.address.clone()).await;
+    // The default session timeout outlasts the outage, so the consumer keeps its partitions.
+    world.session_timeout = KafkaSettings::new("").session_timeout;
     let stop = world.start_relay(EventMetrics::unregistered());
     let metrics = EventMetrics::unregistered();
     let consumer = world.consumer(metrics.clone(), Recorder::default());
@@ -232,7 +234,7 @@ async fn events_written_while_the_broker_is_down_for_30_seconds_are_all_delivere
         "nothing is applied while the broker is down"
     );
     assert!(world.unpublished().await > 0, "events wait in the outbox");
-    broker.restart();
+    broker.resume();
     eprintln!("broker back");
 
     world.wait_applied(written.len(), Duration::from_secs(120)).await;
@@ -303,17 +305,16 @@ async fn consumer_child_process() {
     let pool = PgPool::connect(&env("POS_EVENTS_CHILD_DATABASE")).await.unwrap();
     let mut settings = KafkaSettings::new(env("POS_EVENTS_CHILD_BROKERS"));
     settings.session_timeout = SESSION_TIMEOUT;
-    let producer = settings.producer().unwrap();
     let consumer = EventConsumer::new(
         MODULE,
         env("POS_EVENTS_CHILD_TOPIC"),
         Arc::new(Recorder::default()),
         pool,
         settings,
-        producer,
         EventMetrics::unregistered(),
         ConsumerOptions::default(),
     )
+    .unwrap()
     .after_apply(Arc::new(move |event: &Event| {
         let hang = event.id == hang_at;
         Box::pin(async move {
@@ -338,11 +339,13 @@ struct World {
     brokers: String,
     topic: String,
     dead_letter_topic: String,
+    session_timeout: Duration,
 }
 
 impl World {
     /// A migrated database with a state table and an effect table, and fresh topics.
     async fn new(brokers: String) -> World {
+        testkit::init_logging();
         let database = TestDatabase::migrated().await.unwrap();
         sqlx::raw_sql(
             "CREATE TABLE placed_orders (order_id text NOT NULL, event_id uuid PRIMARY KEY); \
@@ -365,12 +368,13 @@ impl World {
             brokers,
             topic,
             dead_letter_topic,
+            session_timeout: SESSION_TIMEOUT,
         }
     }
 
     fn settings(&self) -> KafkaSettings {
         let mut settings = KafkaSettings::new(self.brokers.clone());
-        settings.session_timeout = SESSION_TIMEOUT;
+        settings.session_timeout = self.session_timeout;
         settings.delivery_timeout = Duration::from_secs(5);
         settings
     }
@@ -381,13 +385,14 @@ impl World {
         let relay = Relay::new(
             MODULE,
             self.database.pool.clone(),
-            self.settings().producer().unwrap(),
+            self.settings(),
             metrics,
             RelayOptions {
                 poll_interval: Duration::from_millis(200),
                 ..RelayOptions::default()
             },
-        );
+        )
+        .unwrap();
         tokio::spawn(relay.run(stopped));
         stop
     }
@@ -408,11 +413,11 @@ impl World {
             &self.topic,
             Arc::new(handler),
             self.database.pool.clone(),
-            settings.clone(),
-            settings.producer().unwrap(),
+            settings,
             metrics,
             options,
         )
+        .unwrap()
     }
 
     /// The state change and its event in one transaction; `behaviour` tells the test handler
@@ -631,12 +636,15 @@ fn text<'a>(key: &'a str, value: &'a str) -> rdkafka::message::Header<'a, &'a st
 // A broker of the test's own
 // ----------------------------------------------------------------------------------------------
 
-/// A tansu broker storing in a SQLite file, so a restart keeps topics, messages and offsets.
+/// A tansu broker of the test's own, in memory.
+///
+/// The outage is the broker process stopped with SIGSTOP and continued with SIGCONT: clients see
+/// a broker that answers nothing for the whole time, and the broker keeps its topics and offsets.
+/// (A crash-restart would need durable storage: tansu 0.6's SQLite engine panics on the first
+/// produce after a restart, and its memory engine forgets everything.)
 struct Broker {
-    binary: std::path::PathBuf,
-    storage: String,
     address: String,
-    child: Option<Child>,
+    child: Child,
 }
 
 impl Broker {
@@ -646,19 +654,10 @@ impl Broker {
             .local_addr()
             .unwrap()
             .port();
-        let mut broker = Broker {
-            binary: binary.to_owned(),
-            storage: format!("sqlite://{}", data.join("tansu.db").display()),
-            address: format!("127.0.0.1:{port}"),
-            child: None,
-        };
-        broker.restart();
-        broker
-    }
-
-    fn restart(&mut self) {
-        let url = format!("tcp://{}", self.address);
-        let child = Command::new(&self.binary)
+        let address = format!("127.0.0.1:{port}");
+        let url = format!("tcp://{address}");
+        let log = std::fs::File::create(data.join("tansu.log")).unwrap();
+        let child = Command::new(binary)
             .args([
                 "broker",
                 "--listener-url",
@@ -666,31 +665,42 @@ impl Broker {
                 "--advertised-listener-url",
                 &url,
                 "--storage-engine",
-                &self.storage,
+                "memory://tansu/",
             ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .current_dir(data)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
             .spawn()
             .unwrap();
-        self.child = Some(child);
         let started = std::time::Instant::now();
-        while std::net::TcpStream::connect(&self.address).is_err() {
+        while std::net::TcpStream::connect(&address).is_err() {
             assert!(started.elapsed() < Duration::from_secs(30), "tansu did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
+        Broker { address, child }
     }
 
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {signal}");
+    }
+
+    fn stop(&self) {
+        self.signal("-STOP");
+    }
+
+    fn resume(&self) {
+        self.signal("-CONT");
     }
 }
 
 impl Drop for Broker {
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

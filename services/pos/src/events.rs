@@ -37,7 +37,6 @@ pub(crate) async fn run(
     metrics: EventMetrics,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let producer = settings.producer()?;
     let mut wait = Duration::from_millis(500);
     loop {
         match settings.ensure_topics(&topics::all_topics()).await {
@@ -58,10 +57,10 @@ pub(crate) async fn run(
         let relay = Relay::new(
             module,
             ctx.db.clone(),
-            producer.clone(),
+            settings.clone(),
             metrics.clone(),
             RelayOptions::default(),
-        );
+        )?;
         tasks.spawn(relay.run(stop.clone()));
     }
     while tasks.join_next().await.is_some() {}

@@ -13,7 +13,7 @@ use rdkafka::client::ClientContext;
 use rdkafka::consumer::{CommitMode, Consumer as _, ConsumerContext, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers as _, OwnedHeaders, OwnedMessage};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::statistics::Statistics;
 use rdkafka::{Message as _, Offset, TopicPartitionList};
 use sqlx::{PgConnection, PgPool};
@@ -121,20 +121,19 @@ impl Outcome {
 
 impl EventConsumer {
     /// A consumer of `topic` for `module`, in group `<module>@<topic>`; it writes to the module's
-    /// inbox and dead-letter topic, and dead-letters with `producer`.
-    #[expect(clippy::too_many_arguments, reason = "every dependency is passed explicitly")]
+    /// inbox and dead-letter topic (with a producer of its own).
     pub fn new(
         module: Module,
         topic: impl Into<String>,
         handler: Arc<dyn EventHandler>,
         db: PgPool,
         kafka: KafkaSettings,
-        producer: FutureProducer,
         metrics: EventMetrics,
         options: ConsumerOptions,
-    ) -> Self {
+    ) -> Result<Self, KafkaError> {
         let topic = topic.into();
-        EventConsumer {
+        let producer = kafka.producer()?;
+        Ok(EventConsumer {
             group: group_id(module, &topic),
             module,
             topic,
@@ -146,7 +145,7 @@ impl EventConsumer {
             options,
             after_apply: None,
             dead_letter_topic: dead_letter_topic(module),
-        }
+        })
     }
 
     /// Sets the hook run between the database commit and the offset commit.
@@ -171,7 +170,7 @@ impl EventConsumer {
 
     /// Consumes until `stop` turns true. Only fails when the consumer cannot be created or
     /// subscribed.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), KafkaError> {
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> Result<(), KafkaError> {
         let context = LagReporter {
             metrics: self.metrics.clone(),
             group: self.group.clone(),
@@ -236,7 +235,7 @@ impl EventConsumer {
     }
 
     /// Applies, retries or dead-letters one message. `None` when stopped midway.
-    async fn process(&self, message: &OwnedMessage, stop: &mut watch::Receiver<bool>) -> Option<Outcome> {
+    async fn process(&mut self, message: &OwnedMessage, stop: &mut watch::Receiver<bool>) -> Option<Outcome> {
         let event = match Event::from_message(message) {
             Ok(event) => event,
             Err(malformed) => {
@@ -328,7 +327,7 @@ impl EventConsumer {
     /// Publishes the message, unchanged plus dead-letter headers, to the module's dead-letter
     /// topic; keeps trying until the broker acknowledges or the consumer stops.
     async fn dead_letter(
-        &self,
+        &mut self,
         message: &OwnedMessage,
         reason: &str,
         error: &str,
@@ -373,6 +372,12 @@ impl EventConsumer {
                 }
                 Err((error, _)) => {
                     tracing::warn!(group = %self.group, %error, "publishing to the dead-letter topic failed; retrying");
+                    if let Some((code, reason)) = self.producer.client().fatal_error() {
+                        tracing::warn!(group = %self.group, ?code, %reason, "the producer failed fatally; creating a new one");
+                        if let Ok(producer) = self.kafka.producer() {
+                            self.producer = producer;
+                        }
+                    }
                     if sleep_or_stop(backoff.next(), stop).await {
                         return None;
                     }

@@ -24,7 +24,13 @@ pub struct KafkaSettings {
     /// then retries it later from the outbox).
     pub delivery_timeout: Duration,
     /// How long a consumer may be silent before the broker gives its partitions to another.
+    /// Kafka's default, 45 s: a broker outage shorter than this needs no rebalance; a crashed
+    /// consumer's partitions move to the others after it.
     pub session_timeout: Duration,
+    /// Most messages the producer puts in one record batch. 1 by default: tansu 0.6 answers a
+    /// fetch that starts inside a multi-record batch with nothing, which stalls a consumer
+    /// resuming from a committed offset in the middle of a batch. Raise it on a real Kafka.
+    pub batch_messages: u32,
 }
 
 impl KafkaSettings {
@@ -36,7 +42,8 @@ impl KafkaSettings {
             replication_factor: 1,
             client_id: "pos".to_owned(),
             delivery_timeout: Duration::from_secs(30),
-            session_timeout: Duration::from_secs(10),
+            session_timeout: Duration::from_secs(45),
+            batch_messages: 1,
         }
     }
 
@@ -47,6 +54,10 @@ impl KafkaSettings {
             .set("client.id", &self.client_id)
             // Every client sees a broker outage; the relay and consumers report it themselves.
             .set("log_level", "4");
+        if let Ok(contexts) = std::env::var("POS_KAFKA_DEBUG") {
+            // librdkafka debug contexts, e.g. `cgrp,fetch` (logged at debug level).
+            config.set("debug", contexts).set("log_level", "7");
+        }
         config
     }
 
@@ -58,6 +69,7 @@ impl KafkaSettings {
             .set("acks", "all")
             .set("max.in.flight.requests.per.connection", "5")
             .set("linger.ms", "5")
+            .set("batch.num.messages", self.batch_messages.to_string())
             .set("message.timeout.ms", millis(self.delivery_timeout))
             .create()
     }

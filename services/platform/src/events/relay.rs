@@ -14,7 +14,8 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use opentelemetry::propagation::Extractor;
 use pos_api::Module;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use sqlx::postgres::PgListener;
 use sqlx::{Connection as _, PgPool};
 use tokio::sync::watch;
@@ -23,6 +24,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
 use super::envelope::OutgoingHeaders;
+use super::kafka::KafkaSettings;
 use super::metrics::EventMetrics;
 use super::outbox::{Outbox, current_trace_context};
 
@@ -49,10 +51,10 @@ impl Default for RelayOptions {
 }
 
 /// The relay of one module's outbox.
-#[derive(Clone)]
 pub struct Relay {
     module: Module,
     db: PgPool,
+    kafka: KafkaSettings,
     producer: FutureProducer,
     metrics: EventMetrics,
     options: RelayOptions,
@@ -64,6 +66,8 @@ struct Round {
     published: usize,
     failed: usize,
     full: bool,
+    /// A failure that a new producer cures (fenced, unknown producer id…).
+    producer_broken: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -89,25 +93,26 @@ impl std::fmt::Debug for Relay {
 }
 
 impl Relay {
-    /// A relay for `module`'s outbox publishing with `producer`.
+    /// A relay for `module`'s outbox, with a producer of its own.
     pub fn new(
         module: Module,
         db: PgPool,
-        producer: FutureProducer,
+        kafka: KafkaSettings,
         metrics: EventMetrics,
         options: RelayOptions,
-    ) -> Self {
-        Relay {
+    ) -> Result<Self, KafkaError> {
+        Ok(Relay {
             module,
             db,
-            producer,
+            producer: kafka.producer()?,
+            kafka,
             metrics,
             options,
-        }
+        })
     }
 
     /// Runs until `stop` turns true: waits to lead, then drains.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
         let module = self.module.as_str();
         let mut backoff = Backoff::new(self.options.poll_interval);
         while !*stop.borrow() {
@@ -125,7 +130,7 @@ impl Relay {
 
     /// Takes the outbox lock (or waits for it) and drains while holding it. Returns on stop;
     /// errors when a connection fails.
-    async fn lead(&self, stop: &mut watch::Receiver<bool>) -> Result<(), sqlx::Error> {
+    async fn lead(&mut self, stop: &mut watch::Receiver<bool>) -> Result<(), sqlx::Error> {
         let module = self.module.as_str();
         let mut lock = self.db.acquire().await?.detach();
         let lock_name = format!("pos.outbox.{}", self.module.schema());
@@ -172,6 +177,7 @@ impl Relay {
                 }
             }
             if round.failed > 0 {
+                self.replace_producer_if_broken(round.producer_broken);
                 if sleep_or_stop(failures.next(), stop).await {
                     break Ok(());
                 }
@@ -201,6 +207,24 @@ impl Relay {
         result
     }
 
+    /// An idempotent producer can end up fenced (its epoch bumped after messages timed out during
+    /// an outage) or hit a fatal error, and then fails every send: start over with a new one.
+    fn replace_producer_if_broken(&mut self, broken: bool) {
+        let fatal = self.producer.client().fatal_error();
+        if !broken && fatal.is_none() {
+            return;
+        }
+        tracing::warn!(
+            module = self.module.as_str(),
+            ?fatal,
+            "the producer cannot recover; creating a new one"
+        );
+        match self.kafka.producer() {
+            Ok(producer) => self.producer = producer,
+            Err(error) => tracing::warn!(module = self.module.as_str(), %error, "creating a producer failed"),
+        }
+    }
+
     /// Publishes the oldest unpublished rows and records the outcome of each.
     async fn round(&self) -> Result<Round, sqlx::Error> {
         let select = format!(
@@ -220,6 +244,7 @@ impl Relay {
         let mut published = Vec::new();
         let mut failed_ids = Vec::new();
         let mut failed_errors = Vec::new();
+        let mut producer_broken = false;
         for (row, outcome) in rows.iter().zip(outcomes) {
             match outcome {
                 Ok(()) => {
@@ -234,8 +259,9 @@ impl Relay {
                         .publish_failures
                         .with_label_values(&[row.topic.as_str()])
                         .inc();
+                    producer_broken |= needs_new_producer(&error);
                     failed_ids.push(row.id);
-                    failed_errors.push(error);
+                    failed_errors.push(error.to_string());
                 }
             }
         }
@@ -271,11 +297,12 @@ impl Relay {
             published: published.len(),
             failed: failed_ids.len(),
             full,
+            producer_broken,
         })
     }
 
     /// Sends one row and waits for the broker's acknowledgement.
-    async fn publish(&self, row: &Row) -> Result<(), String> {
+    async fn publish(&self, row: &Row) -> Result<(), KafkaError> {
         let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
             propagator.extract(&MapExtractor(&row.headers.0))
         });
@@ -303,14 +330,11 @@ impl Relay {
                 .key(row.aggregate_id.as_bytes())
                 .payload(&row.payload)
                 .headers(headers);
-            let delivery = self
-                .producer
-                .send_result(record)
-                .map_err(|(error, _)| error.to_string())?;
+            let delivery = self.producer.send_result(record).map_err(|(error, _)| error)?;
             match delivery.await {
                 Ok(Ok(_)) => Ok(()),
-                Ok(Err((error, _))) => Err(error.to_string()),
-                Err(_) => Err("the producer was dropped before delivery".to_owned()),
+                Ok(Err((error, _))) => Err(error),
+                Err(_) => Err(KafkaError::Canceled),
             }
         }
         .instrument(span)
@@ -351,6 +375,22 @@ impl Relay {
             .await?;
         Ok(())
     }
+}
+
+/// Whether a send failed in a way only a new producer (a new producer id) gets past.
+fn needs_new_producer(error: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as Code;
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            Code::ProducerFenced
+                | Code::InvalidProducerEpoch
+                | Code::UnknownProducerId
+                | Code::OutOfOrderSequenceNumber
+                | Code::InvalidProducerIdMapping
+                | Code::Fatal
+        )
+    )
 }
 
 const CLEANUP_EVERY: Duration = Duration::from_secs(600);
