@@ -16,9 +16,9 @@ use crate::proc::{executable, port_open, run, wait_for_port};
 use crate::{note, step};
 
 const TANSU_VERSION: &str = "0.6.0";
-/// `dynostore` gives the in-memory engine, `libsql` the SQLite file engine (durable across
-/// broker restarts).
-const TANSU_FEATURES: &str = "dynostore,libsql";
+/// `dynostore` gives the in-memory engine. (tansu 0.6's SQLite engine, feature `libsql`, panics
+/// on the first produce after a restart, so durable local storage is not offered.)
+const TANSU_FEATURES: &str = "dynostore";
 /// Where the local broker listens.
 pub(crate) const BROKER_ADDR: &str = "127.0.0.1:9092";
 
@@ -58,18 +58,10 @@ fn cache_root() -> PathBuf {
         .join("pos-tools")
 }
 
-/// How the broker stores its log.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Storage {
-    /// In memory: gone when the broker stops (tests).
-    Memory,
-    /// A SQLite file under `.run/tansu/` (the local stack: events survive restarts).
-    File,
-}
-
 /// Starts a broker on [`BROKER_ADDR`] unless one answers there already; it keeps running in the
-/// background (`cargo xtask down` stops it).
-pub(crate) fn ensure_broker(run_dir: &Path, storage: Storage) -> Result<()> {
+/// background (`cargo xtask down` stops it). It stores in memory: events survive a `pos`
+/// restart (they are in the broker or still in the outbox) but not a broker restart.
+pub(crate) fn ensure_broker(run_dir: &Path) -> Result<()> {
     step("Kafka-protocol broker");
     if port_open(BROKER_ADDR) {
         note(format!("listening on {BROKER_ADDR}"));
@@ -78,10 +70,7 @@ pub(crate) fn ensure_broker(run_dir: &Path, storage: Storage) -> Result<()> {
     let tansu = tansu()?;
     let data_dir = fs::canonicalize(run_dir)?.join("tansu");
     fs::create_dir_all(&data_dir)?;
-    let storage_url = match storage {
-        Storage::Memory => "memory://tansu/".to_owned(),
-        Storage::File => format!("sqlite://{}", data_dir.join("tansu.db").display()),
-    };
+    let storage_url = "memory://tansu/";
     let log = fs::File::create(run_dir.join("tansu.log"))?;
     let url = format!("tcp://{BROKER_ADDR}");
     let child = Command::new(&tansu)
@@ -92,8 +81,9 @@ pub(crate) fn ensure_broker(run_dir: &Path, storage: Storage) -> Result<()> {
             "--advertised-listener-url",
             &url,
             "--storage-engine",
-            &storage_url,
+            storage_url,
         ])
+        .current_dir(&data_dir)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)

@@ -125,7 +125,7 @@ pub(crate) fn up(args: &UpArgs) -> Result<()> {
     ensure_postgres()?;
     ensure_redis()?;
     fs::create_dir_all(RUN_DIR)?;
-    crate::broker::ensure_broker(Path::new(RUN_DIR), crate::broker::Storage::File)?;
+    crate::broker::ensure_broker(Path::new(RUN_DIR))?;
     crate::migrate::apply_all(DEFAULT_DATABASE_URL)?;
     let pos = build_pos()?;
 

@@ -39,7 +39,7 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     stack::ensure_postgres()?;
     stack::ensure_redis()?;
     std::fs::create_dir_all(stack::RUN_DIR)?;
-    broker::ensure_broker(std::path::Path::new(stack::RUN_DIR), broker::Storage::Memory)?;
+    broker::ensure_broker(std::path::Path::new(stack::RUN_DIR))?;
     let tansu = broker::tansu()?;
     migrate::apply_all(stack::DEFAULT_DATABASE_URL)?;
     drop_leaked_test_databases()?;
