@@ -1,4 +1,5 @@
-//! `cargo xtask codegen`: proto/ → `services/api/src/generated/` (Rust + descriptor set).
+//! `cargo xtask codegen`: proto/ → `services/api/src/generated/` (Rust + descriptor set), and the
+//! REST documents `gateway-envoy/openapi.json` and `gateway-envoy/postman.json`.
 //!
 //! protoc comes from the `protoc-bin-vendored` crate, so every machine generates byte-identical
 //! output without installing anything.
@@ -60,7 +61,9 @@ pub(crate) fn run(check: bool) -> Result<()> {
         }
         produced.insert(name, content);
     }
-    sync_dir(Path::new(GENERATED_DIR), &produced, check)
+    let mut stale = sync_dir(Path::new(GENERATED_DIR), &produced, check)?;
+    stale.extend(sync_files(&crate::edge::api_documents(&bytes)?, check)?);
+    report(&stale, check)
 }
 
 /// prost settings: `prost::Name` gives every message its full protobuf name, which is the
@@ -114,8 +117,8 @@ fn compile_descriptor_set(protos: &[PathBuf], out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Makes `dir` hold exactly `files`, or (with `check`) reports every difference.
-fn sync_dir(dir: &Path, files: &BTreeMap<String, Vec<u8>>, check: bool) -> Result<()> {
+/// Makes `dir` hold exactly `files`, or (with `check`) lists every difference.
+fn sync_dir(dir: &Path, files: &BTreeMap<String, Vec<u8>>, check: bool) -> Result<Vec<String>> {
     let mut stale = Vec::new();
     fs::create_dir_all(dir)?;
     for (name, content) in files {
@@ -141,11 +144,29 @@ fn sync_dir(dir: &Path, files: &BTreeMap<String, Vec<u8>>, check: bool) -> Resul
             }
         }
     }
+    Ok(stale)
+}
+
+/// Writes each of `files` whose content differs, or (with `check`) lists them.
+fn sync_files(files: &BTreeMap<PathBuf, Vec<u8>>, check: bool) -> Result<Vec<String>> {
+    let mut stale = Vec::new();
+    for (path, content) in files {
+        if fs::read(path).ok().as_deref() != Some(content.as_slice()) {
+            stale.push(format!("{} differs", path.display()));
+            if !check {
+                fs::write(path, content)?;
+            }
+        }
+    }
+    Ok(stale)
+}
+
+fn report(stale: &[String], check: bool) -> Result<()> {
     if stale.is_empty() {
         note("generated code is up to date");
         return Ok(());
     }
-    for line in &stale {
+    for line in stale {
         note(line);
     }
     if check {

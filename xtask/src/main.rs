@@ -5,6 +5,7 @@
 
 mod broker;
 mod codegen;
+mod edge;
 mod migrate;
 mod proc;
 mod seed;
@@ -28,7 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Regenerates Rust code and the descriptor set from proto/ (with --check: fails when stale).
+    /// Regenerates Rust code, the descriptor set and the OpenAPI/Postman documents from proto/ (with
+    /// --check: fails when stale).
     Codegen {
         /// Compare instead of write; exit non-zero when the checked-in output is stale.
         #[arg(long)]
@@ -48,6 +50,8 @@ enum Command {
     Up(stack::UpArgs),
     /// Stops a stack started with `cargo xtask up --detach`.
     Down,
+    /// Runs the edge alone (NGINX → Envoy) in front of `pos` processes that are already running.
+    Edge(edge::Args),
     /// Runs everything CI runs: contract checks, codegen check, fmt, clippy and all tests.
     Test(test::Args),
 }
@@ -61,6 +65,7 @@ fn main() -> Result<()> {
         Command::Seed(args) => seed::run(&args),
         Command::Up(args) => stack::up(&args),
         Command::Down => stack::down(),
+        Command::Edge(args) => edge::run(&args),
         Command::Test(args) => test::run(&args),
     }
 }
