@@ -18,16 +18,6 @@ pub fn redis_url() -> String {
     std::env::var("POS_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
 
-/// Shows the code's logs in a test's output when `RUST_LOG` is set (e.g. `RUST_LOG=info`).
-pub fn init_logging() {
-    if std::env::var_os("RUST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
-            .try_init();
-    }
-}
-
 /// Bootstrap address of the Kafka-protocol broker tests use.
 pub fn kafka_brokers() -> String {
     std::env::var("POS_TEST_KAFKA_BROKERS").unwrap_or_else(|_| "127.0.0.1:9092".to_owned())

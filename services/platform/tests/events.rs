@@ -12,10 +12,13 @@ use std::future::Future;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use pos_api::Module;
 use pos_api::pos::common::v1::EventMeta;
 use pos_platform::events::{
@@ -28,6 +31,10 @@ use rdkafka::message::{Headers as _, Message as _};
 use rdkafka::producer::FutureRecord;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::watch;
+use tracing::Instrument as _;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 use uuid::Uuid;
 
 /// The module whose outbox and inbox the tests use.
@@ -201,6 +208,58 @@ async fn poison_messages_go_to_the_dead_letter_topic_and_later_events_are_still_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_trace_runs_from_the_writing_request_through_publish_to_consume() {
+    let world = World::new(testkit::kafka_brokers()).await;
+    let stop = world.start_relay(EventMetrics::unregistered());
+    let consumer = world.consumer(EventMetrics::unregistered(), Recorder::default());
+    tokio::spawn(consumer.run(stop.subscribe()));
+
+    let request = tracing::info_span!("trace_test_request");
+    let id = world.place_order("order-1", "ok").instrument(request).await;
+    world.wait_applied(1, Duration::from_secs(60)).await;
+
+    let spans = || {
+        spans_exported()
+            .get_finished_spans()
+            .unwrap()
+            .into_iter()
+            .filter(|span| {
+                span.name == "trace_test_request"
+                    || span.attributes.iter().any(|attribute| {
+                        attribute.key.as_str() == "messaging.message.id"
+                            && attribute.value.to_string() == id.to_string()
+                    })
+            })
+            .collect::<Vec<_>>()
+    };
+    wait_for(Duration::from_secs(10), || async { spans().len() >= 3 }).await;
+    let spans = spans();
+    let named = |name: &str| {
+        spans
+            .iter()
+            .find(|span| span.name == name)
+            .unwrap_or_else(|| panic!("no {name} span in {spans:#?}"))
+    };
+    let (request, publish, consume) = (named("trace_test_request"), named("publish"), named("consume"));
+    let trace = request.span_context.trace_id();
+    assert_eq!(
+        publish.span_context.trace_id(),
+        trace,
+        "publish continues the request's trace"
+    );
+    assert_eq!(publish.parent_span_id, request.span_context.span_id());
+    assert_eq!(
+        consume.span_context.trace_id(),
+        trace,
+        "consume continues it across Kafka"
+    );
+    assert_eq!(consume.parent_span_id, publish.span_context.span_id());
+    assert!(consume.parent_span_is_remote);
+    let _ = stop.send(true);
+    world.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_written_while_the_broker_is_down_for_30_seconds_are_all_delivered_once_after() {
     let Some(tansu) = testkit::tansu_binary() else {
         panic!("POS_TEST_TANSU must name the tansu binary (cargo xtask test sets it)");
@@ -345,7 +404,7 @@ struct World {
 impl World {
     /// A migrated database with a state table and an effect table, and fresh topics.
     async fn new(brokers: String) -> World {
-        testkit::init_logging();
+        install_tracing();
         let database = TestDatabase::migrated().await.unwrap();
         sqlx::raw_sql(
             "CREATE TABLE placed_orders (order_id text NOT NULL, event_id uuid PRIMARY KEY); \
@@ -713,6 +772,32 @@ fn tempdir() -> std::path::PathBuf {
 // ----------------------------------------------------------------------------------------------
 // Helpers
 // ----------------------------------------------------------------------------------------------
+
+/// Spans of every test in this binary, exported in memory.
+fn spans_exported() -> &'static InMemorySpanExporter {
+    static EXPORTER: OnceLock<InMemorySpanExporter> = OnceLock::new();
+    EXPORTER.get_or_init(InMemorySpanExporter::default)
+}
+
+/// Exports spans in memory (for the trace test) and, when `RUST_LOG` is set, prints logs.
+fn install_tracing() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(spans_exported().clone())
+            .build();
+        let logs = std::env::var_os("RUST_LOG").map(|_| {
+            tracing_subscriber::fmt::layer()
+                .with_test_writer()
+                .with_filter(tracing_subscriber::EnvFilter::from_default_env())
+        });
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("events-test")))
+            .with(logs)
+            .init();
+    });
+}
 
 async fn scalar(pool: &PgPool, query: &'static str) -> i64 {
     sqlx::query_scalar(query).fetch_one(pool).await.unwrap()

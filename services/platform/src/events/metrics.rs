@@ -94,6 +94,30 @@ impl EventMetrics {
         self.consumed.with_label_values(&[consumer, topic, outcome]).get()
     }
 
+    /// The last lag librdkafka reported for one partition; `None` before the first report.
+    pub fn consumer_lag(&self, consumer: &str, topic: &str, partition: i32) -> Option<i64> {
+        use prometheus::core::Collector as _;
+        let partition = partition.to_string();
+        let wanted = [
+            ("consumer", consumer),
+            ("topic", topic),
+            ("partition", partition.as_str()),
+        ];
+        self.consumer_lag
+            .collect()
+            .iter()
+            .flat_map(|family| family.get_metric())
+            .find(|metric| {
+                wanted.iter().all(|(name, value)| {
+                    metric
+                        .get_label()
+                        .iter()
+                        .any(|label| label.name() == *name && label.value() == *value)
+                })
+            })
+            .map(|metric| metric.get_gauge().get_value() as i64)
+    }
+
     /// Retried handler attempts of `consumer` on `topic`.
     pub fn retries(&self, consumer: &str, topic: &str) -> u64 {
         self.retries.with_label_values(&[consumer, topic]).get()
