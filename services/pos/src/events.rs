@@ -64,6 +64,13 @@ pub(crate) async fn run(
         tasks.spawn(relay.run(stop.clone()));
     }
     while tasks.join_next().await.is_some() {}
+    // A process whose modules publish nothing (e.g. only `report`) has no relay: the task still
+    // lasts until `stop`, or the process would take its end for a failed listener.
+    while !*stop.borrow_and_update() {
+        if stop.changed().await.is_err() {
+            break;
+        }
+    }
     Ok(())
 }
 
