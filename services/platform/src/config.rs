@@ -94,6 +94,10 @@ pub struct Config {
     )]
     pub kafka_replication_factor: i32,
 
+    /// librdkafka debug contexts for every Kafka client (e.g. `cgrp,fetch`).
+    #[arg(long, env = "POS_KAFKA_DEBUG", value_name = "POS_KAFKA_DEBUG")]
+    pub kafka_debug: Option<String>,
+
     /// Where modules this process does not serve are reached: `module=http://host:port,...`.
     #[arg(long, env = "POS_UPSTREAMS", value_name = "POS_UPSTREAMS", default_value = "")]
     pub upstreams: Upstreams,
@@ -147,6 +151,7 @@ impl std::fmt::Debug for Config {
             .field("kafka_brokers", &self.kafka_brokers)
             .field("kafka_topic_partitions", &self.kafka_topic_partitions)
             .field("kafka_replication_factor", &self.kafka_replication_factor)
+            .field("kafka_debug", &self.kafka_debug)
             .field("log_format", &self.log_format)
             .field("otlp_endpoint", &self.otlp_endpoint)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)

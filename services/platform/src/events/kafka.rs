@@ -31,6 +31,8 @@ pub struct KafkaSettings {
     /// fetch that starts inside a multi-record batch with nothing, which stalls a consumer
     /// resuming from a committed offset in the middle of a batch. Raise it on a real Kafka.
     pub batch_messages: u32,
+    /// librdkafka debug contexts (e.g. `cgrp,fetch`), logged at debug level.
+    pub debug: Option<String>,
 }
 
 impl KafkaSettings {
@@ -44,6 +46,7 @@ impl KafkaSettings {
             delivery_timeout: Duration::from_secs(30),
             session_timeout: Duration::from_secs(45),
             batch_messages: 1,
+            debug: None,
         }
     }
 
@@ -54,8 +57,7 @@ impl KafkaSettings {
             .set("client.id", &self.client_id)
             // Every client sees a broker outage; the relay and consumers report it themselves.
             .set("log_level", "4");
-        if let Ok(contexts) = std::env::var("POS_KAFKA_DEBUG") {
-            // librdkafka debug contexts, e.g. `cgrp,fetch` (logged at debug level).
+        if let Some(contexts) = &self.debug {
             config.set("debug", contexts).set("log_level", "7");
         }
         config
