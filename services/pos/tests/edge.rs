@@ -1,0 +1,831 @@
+//! End to end through the edge: clients reach `pos` only through NGINX → Envoy, as in production.
+//!
+//! Each test starts a topology — one `pos serve` for every module, or one process per module
+//! (category and order each alone, the rest together) — on free ports against a fresh database,
+//! renders the Envoy and NGINX configurations for it with `xtask edge --render-only`, starts
+//! Envoy and NGINX, and drives REST/JSON, grpc-web (binary and text), CORS, the auth rate limit
+//! and the API documents through NGINX.
+//!
+//! Every business RPC answers UNIMPLEMENTED (HTTP 501, ErrorInfo NOT_BUILT_YET) until its module
+//! is built; issue #6 replaces those expectations with the category flows.
+//!
+//! Needs `POS_TEST_ENVOY`, `POS_TEST_NGINX` and `POS_TEST_XTASK` (set by `cargo xtask test`);
+//! unset is a failure, never a skip.
+
+use std::fs;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use http_body_util::{BodyExt as _, Full};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use pos_api::Module;
+use pos_platform::testkit::{self, TestDatabase};
+use serde_json::Value;
+use tokio::io::AsyncBufReadExt as _;
+
+/// Calls to AuthService the test edge allows per minute.
+const AUTH_PER_MINUTE: u32 = 5;
+const ORIGIN: &str = "http://shop.example.test";
+
+/// One process serves every module.
+#[tokio::test]
+async fn the_edge_in_front_of_one_process() {
+    let database = TestDatabase::migrated().await.unwrap();
+    let pos = PosProcess::spawn(&database, "all").await;
+    let edge = EdgeProcesses::start("one-process", pos.grpc_addr, &[]).await;
+
+    check_everything(&edge).await;
+
+    drop(edge);
+    drop(pos);
+    database.drop_database().await.unwrap();
+}
+
+/// One process per module: category and order each in their own process, the rest in a third.
+#[tokio::test]
+async fn the_edge_in_front_of_one_process_per_module() {
+    let database = TestDatabase::migrated().await.unwrap();
+    let others: Vec<String> = Module::ALL
+        .iter()
+        .map(ToString::to_string)
+        .filter(|module| module != "category" && module != "order")
+        .collect();
+    let category = PosProcess::spawn(&database, "category").await;
+    let order = PosProcess::spawn(&database, "order").await;
+    let rest = PosProcess::spawn(&database, &others.join(",")).await;
+    let edge = EdgeProcesses::start(
+        "per-module",
+        rest.grpc_addr,
+        &[("category", category.grpc_addr), ("order", order.grpc_addr)],
+    )
+    .await;
+
+    check_everything(&edge).await;
+
+    drop(edge);
+    drop((category, order, rest));
+    database.drop_database().await.unwrap();
+}
+
+/// Every check, in an order that leaves the auth token bucket to the rate-limit check.
+async fn check_everything(edge: &EdgeProcesses) {
+    let nginx = edge.nginx;
+    rest_calls_of_rpcs_not_built_yet_answer_501_with_a_status(nginx).await;
+    unknown_rest_paths_answer_404_json(nginx).await;
+    bad_query_parameters_answer_400_json(nginx).await;
+    grpc_web_binary_calls_answer_unimplemented(nginx).await;
+    grpc_web_text_calls_answer_unimplemented(nginx).await;
+    cors_preflights_are_allowed_and_grpc_headers_exposed(nginx).await;
+    the_api_documents_are_served(nginx).await;
+    the_client_request_id_is_kept(nginx).await;
+    the_auth_rate_limit_answers_429_after_the_burst(nginx).await;
+    every_openapi_path_is_routed(nginx).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+// ---------------------------------------------------------------------------------------------
+
+/// REST GET/POST/PATCH/DELETE reach the module's process (whichever serves it) and come back as
+/// HTTP 501 with a `google.rpc.Status` JSON body: code 12, the message naming the module, one
+/// ErrorInfo NOT_BUILT_YET in the module's domain.
+async fn rest_calls_of_rpcs_not_built_yet_answer_501_with_a_status(nginx: SocketAddr) {
+    let calls = [
+        ("GET", "/api/v1/categories", None, "category", "ListCategories"),
+        (
+            "POST",
+            "/api/v1/categories",
+            Some(r#"{"name":"Drinks"}"#),
+            "category",
+            "CreateCategory",
+        ),
+        ("GET", "/api/v1/categories/7", None, "category", "GetCategory"),
+        (
+            "PATCH",
+            "/api/v1/categories/7?updateMask=name",
+            Some(r#"{"name":"Bakery"}"#),
+            "category",
+            "UpdateCategory",
+        ),
+        (
+            "DELETE",
+            "/api/v1/categories/7",
+            None,
+            "category",
+            "DeleteCategory",
+        ),
+        ("POST", "/api/v1/orders", Some("{}"), "order", "CreateOrder"),
+        ("GET", "/api/v1/orders/7", None, "order", "GetOrder"),
+        ("DELETE", "/api/v1/orders/7", None, "order", "DeleteOrder"),
+        (
+            "GET",
+            "/api/v1/merchants?pageSize=10",
+            None,
+            "merchant",
+            "ListMerchants",
+        ),
+    ];
+    for (method, path, body, module, rpc) in calls {
+        let response = send(nginx, request(method, path, body)).await;
+        let what = format!("{method} {path}");
+        assert_eq!(response.status, 501, "{what}: {response:?}");
+        assert_json(&response, &what);
+        assert_request_id(&response, &what);
+        let status = response.json();
+        assert_eq!(status["code"], 12, "{what}: {status}");
+        assert_eq!(
+            status["message"],
+            format!("{rpc} is not built yet in the {module} module"),
+            "{what}: {status}"
+        );
+        let details = status["details"].as_array().expect("details");
+        assert_eq!(details.len(), 1, "{what}: {status}");
+        let info = &details[0];
+        assert_eq!(
+            info["@type"], "type.googleapis.com/google.rpc.ErrorInfo",
+            "{what}: {status}"
+        );
+        assert_eq!(info["reason"], "NOT_BUILT_YET", "{what}: {status}");
+        assert_eq!(info["domain"], format!("pos.{module}"), "{what}: {status}");
+        assert_eq!(info["metadata"]["module"], module, "{what}: {status}");
+        assert_eq!(info["metadata"]["rpc"], rpc, "{what}: {status}");
+    }
+}
+
+/// A path no binding knows answers 404 with a `{code, message}` JSON body.
+async fn unknown_rest_paths_answer_404_json(nginx: SocketAddr) {
+    for (method, path) in [
+        ("GET", "/api/v1/nothingHere"),
+        ("POST", "/api/v1/categories/7/nothingHere"),
+        ("GET", "/api/v2/categories"),
+    ] {
+        let response = send(nginx, request(method, path, None)).await;
+        let what = format!("{method} {path}");
+        assert_eq!(response.status, 404, "{what}: {response:?}");
+        assert_json(&response, &what);
+        assert_request_id(&response, &what);
+        let status = response.json();
+        assert_eq!(status["code"], 5, "{what}: {status}");
+        assert!(status["message"].is_string(), "{what}: {status}");
+    }
+}
+
+/// An enum value that does not exist, or a query parameter the request has no field for,
+/// answers 400 with a `{code, message}` JSON body before reaching `pos`.
+async fn bad_query_parameters_answer_400_json(nginx: SocketAddr) {
+    for path in [
+        "/api/v1/categories?lifecycle=NOT_A_LIFECYCLE",
+        "/api/v1/categories?noSuchParameter=1",
+        "/api/v1/categories?pageSize=many",
+    ] {
+        let response = send(nginx, request("GET", path, None)).await;
+        assert_eq!(response.status, 400, "GET {path}: {response:?}");
+        assert_json(&response, path);
+        assert_request_id(&response, path);
+        let status = response.json();
+        assert_eq!(status["code"], 3, "{path}: {status}");
+        assert!(status["message"].is_string(), "{path}: {status}");
+    }
+}
+
+/// grpc-web (`application/grpc-web+proto`) through NGINX → Envoy reaches each module's process:
+/// HTTP 200, grpc-status 12, grpc-message naming the module, the status details.
+async fn grpc_web_binary_calls_answer_unimplemented(nginx: SocketAddr) {
+    for (service, rpc, module) in [
+        ("pos.category.v1.CategoryService", "GetCategory", "category"),
+        ("pos.order.v1.OrderService", "GetOrder", "order"),
+        ("pos.auth.v1.AuthService", "GetMe", "auth"),
+    ] {
+        let path = format!("/{service}/{rpc}");
+        let response = send(nginx, grpc_web(&path, false)).await;
+        assert_eq!(response.status, 200, "{path}: {response:?}");
+        assert_eq!(
+            response.header("content-type").as_deref(),
+            Some("application/grpc-web+proto"),
+            "{path}: {response:?}"
+        );
+        assert_request_id(&response, &path);
+        let trailers = grpc_web_status(&response, &grpc_web_frames(&response.body));
+        assert_not_built_yet(&trailers, rpc, module, &path);
+    }
+}
+
+/// The same over `application/grpc-web-text` (base64 both ways).
+async fn grpc_web_text_calls_answer_unimplemented(nginx: SocketAddr) {
+    for (service, rpc, module) in [
+        ("pos.category.v1.CategoryService", "ListCategories", "category"),
+        ("pos.order.v1.OrderService", "ListOrders", "order"),
+    ] {
+        let path = format!("/{service}/{rpc}");
+        let response = send(nginx, grpc_web(&path, true)).await;
+        assert_eq!(response.status, 200, "{path}: {response:?}");
+        let content_type = response.header("content-type").unwrap_or_default();
+        assert!(
+            content_type.starts_with("application/grpc-web-text"),
+            "{path}: {response:?}"
+        );
+        let body = BASE64
+            .decode(response.body.as_ref())
+            .unwrap_or_else(|error| panic!("{path}: the body is not base64 ({error}): {response:?}"));
+        let trailers = grpc_web_status(&response, &grpc_web_frames(&body));
+        assert_not_built_yet(&trailers, rpc, module, &path);
+    }
+}
+
+/// A browser's preflight for a grpc-web call (and for a REST call) is allowed for its origin
+/// with the grpc-web request headers; the actual response exposes the gRPC status headers.
+async fn cors_preflights_are_allowed_and_grpc_headers_exposed(nginx: SocketAddr) {
+    for (path, headers) in [
+        (
+            "/pos.category.v1.CategoryService/GetCategory",
+            "content-type,x-grpc-web,x-user-agent,grpc-timeout",
+        ),
+        ("/api/v1/categories", "content-type,authorization"),
+    ] {
+        let preflight = http::Request::options(path)
+            .header("host", "pos")
+            .header("origin", ORIGIN)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", headers)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = send(nginx, preflight).await;
+        assert!(
+            response.status == 200 || response.status == 204,
+            "OPTIONS {path}: {response:?}"
+        );
+        assert_eq!(
+            response.header("access-control-allow-origin").as_deref(),
+            Some(ORIGIN),
+            "OPTIONS {path}: {response:?}"
+        );
+        let methods = response
+            .header("access-control-allow-methods")
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        assert!(methods.contains("POST"), "OPTIONS {path}: {response:?}");
+        let allowed = response
+            .header("access-control-allow-headers")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        for header in headers.split(',') {
+            assert!(
+                allowed.contains(header),
+                "OPTIONS {path}: {header} not allowed: {response:?}"
+            );
+        }
+    }
+
+    let mut call = grpc_web("/pos.category.v1.CategoryService/GetCategory", false);
+    call.headers_mut().insert("origin", ORIGIN.parse().unwrap());
+    let response = send(nginx, call).await;
+    assert_eq!(
+        response.header("access-control-allow-origin").as_deref(),
+        Some(ORIGIN),
+        "{response:?}"
+    );
+    let exposed = response
+        .header("access-control-expose-headers")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for header in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+        assert!(exposed.contains(header), "{header} is not exposed: {response:?}");
+    }
+}
+
+/// NGINX serves the OpenAPI document (the checked-in one) and Swagger UI.
+async fn the_api_documents_are_served(nginx: SocketAddr) {
+    let response = send(nginx, request("GET", "/openapi.json", None)).await;
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_json(&response, "/openapi.json");
+    assert_eq!(
+        response.json(),
+        openapi(),
+        "/openapi.json is the checked-in document"
+    );
+
+    let response = send(nginx, request("GET", "/docs/", None)).await;
+    assert_eq!(response.status, 200, "{response:?}");
+    let page = String::from_utf8_lossy(&response.body);
+    assert!(page.contains("swagger-ui"), "/docs/ is Swagger UI: {page}");
+    assert!(
+        page.contains("/openapi.json"),
+        "/docs/ opens /openapi.json: {page}"
+    );
+    let script = send(nginx, request("GET", "/docs/swagger-ui-bundle.js", None)).await;
+    assert_eq!(script.status, 200, "Swagger UI's script: {:?}", script.status);
+}
+
+/// A request id the client sends comes back unchanged.
+async fn the_client_request_id_is_kept(nginx: SocketAddr) {
+    let mut call = request("GET", "/api/v1/categories", None);
+    call.headers_mut()
+        .insert("x-request-id", "edge-test-0123456789".parse().unwrap());
+    let response = send(nginx, call).await;
+    assert_eq!(response.status, 501, "{response:?}");
+    assert_eq!(
+        response.header("x-request-id").as_deref(),
+        Some("edge-test-0123456789"),
+        "{response:?}"
+    );
+}
+
+/// AuthService shares one token bucket: the burst passes (to `pos`, which answers 501), the
+/// next call gets 429 with a `{code: 8, message}` JSON body from Envoy.
+async fn the_auth_rate_limit_answers_429_after_the_burst(nginx: SocketAddr) {
+    let mut statuses = Vec::new();
+    for _ in 0..AUTH_PER_MINUTE + 1 {
+        let response = send(
+            nginx,
+            request(
+                "POST",
+                "/api/v1/auth:login",
+                Some(r#"{"email":"a@b.test","password":"x"}"#),
+            ),
+        )
+        .await;
+        statuses.push(response.status);
+        if response.status == 429 {
+            assert_json(&response, "rate-limited login");
+            assert_request_id(&response, "rate-limited login");
+            let status = response.json();
+            assert_eq!(status["code"], 8, "{status}");
+            assert_eq!(status["message"], "local_rate_limited", "{status}");
+        }
+    }
+    assert_eq!(
+        statuses.first(),
+        Some(&501),
+        "the first login passes the limit: {statuses:?}"
+    );
+    assert_eq!(
+        statuses.last(),
+        Some(&429),
+        "the login after a burst of {AUTH_PER_MINUTE} is limited: {statuses:?}"
+    );
+    // A grpc-web caller of AuthService is limited too (HTTP 429, grpc-status 14).
+    let response = send(nginx, grpc_web("/pos.auth.v1.AuthService/Login", false)).await;
+    assert_eq!(response.status, 429, "{response:?}");
+}
+
+/// Every path of the OpenAPI document, with every method, reaches a route (dummy ids for the
+/// path parameters): nothing answers 404, and each answer carries a request id.
+async fn every_openapi_path_is_routed(nginx: SocketAddr) {
+    let document = openapi();
+    let paths = document["paths"].as_object().expect("paths");
+    assert!(paths.len() > 50, "{} paths", paths.len());
+    let mut called = 0;
+    for (template, operations) in paths {
+        let path = fill_path_parameters(template);
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if operations.get(method).is_none() {
+                continue;
+            }
+            let method = method.to_ascii_uppercase();
+            let body = (method != "GET" && method != "DELETE").then_some("{}");
+            let response = send(nginx, request(&method, &path, body)).await;
+            let what = format!("{method} {path} ({template})");
+            assert_ne!(response.status, 404, "{what}: {response:?}");
+            assert!(
+                [501, 429].contains(&response.status),
+                "{what}: not built yet (or rate-limited auth) expected: {response:?}"
+            );
+            assert_request_id(&response, &what);
+            called += 1;
+        }
+    }
+    assert!(called >= paths.len(), "{called} calls");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stack
+// ---------------------------------------------------------------------------------------------
+
+/// A `pos serve` child process on free ports.
+struct PosProcess {
+    grpc_addr: SocketAddr,
+    _child: tokio::process::Child,
+}
+
+impl PosProcess {
+    /// Spawns `pos serve` for `modules` and waits for its "pos is serving" log line.
+    async fn spawn(database: &TestDatabase, modules: &str) -> Self {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pos"))
+            .arg("serve")
+            .env("POS_MODULES", modules)
+            .env("POS_GRPC_ADDR", "127.0.0.1:0")
+            .env("POS_ADMIN_ADDR", "127.0.0.1:0")
+            .env("POS_UPSTREAMS", "")
+            .env("POS_DATABASE_URL", &database.url)
+            .env("POS_DATABASE_MAX_CONNECTIONS", "4")
+            .env("POS_REDIS_URL", testkit::redis_url())
+            .env("POS_KAFKA_BROKERS", testkit::kafka_brokers())
+            .env("POS_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawning pos serve");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let serving = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Ok(event) = serde_json::from_str::<Value>(&line)
+                    && event["message"] == "pos is serving"
+                {
+                    return event;
+                }
+            }
+            panic!("pos serve ({modules}) exited before it was serving");
+        })
+        .await
+        .expect("pos serve logs `pos is serving` within 20 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let grpc_addr = serving["grpc"]
+            .as_str()
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("`grpc` address in {serving}"));
+        PosProcess {
+            grpc_addr,
+            _child: child,
+        }
+    }
+}
+
+/// Envoy and NGINX started by the test; dropping it stops both (SIGTERM, so NGINX takes its
+/// workers along) and removes the runtime directory (kept, with the logs, when the test failed).
+struct EdgeProcesses {
+    nginx: SocketAddr,
+    runtime_dir: PathBuf,
+    children: Vec<Child>,
+}
+
+impl EdgeProcesses {
+    /// Renders the configurations for `default` (every module not in `modules`) and `modules`,
+    /// starts Envoy and NGINX, and waits until NGINX answers and Envoy sees every upstream healthy.
+    async fn start(name: &str, default: SocketAddr, modules: &[(&str, SocketAddr)]) -> Self {
+        let (envoy_bin, nginx_bin, xtask) = (
+            required_path("POS_TEST_ENVOY", "envoy"),
+            required_path("POS_TEST_NGINX", "nginx"),
+            required_path("POS_TEST_XTASK", "the xtask binary"),
+        );
+        let runtime_dir =
+            std::env::temp_dir().join(format!("pos-edge-test-{name}-{}", uuid::Uuid::new_v4().simple()));
+        fs::create_dir_all(&runtime_dir).unwrap();
+        let [nginx_port, envoy_port, admin_port] = free_ports();
+        let mut render = Command::new(&xtask);
+        render
+            .args(["edge", "--render-only", "--runtime-dir"])
+            .arg(&runtime_dir)
+            .arg("--upstream")
+            .arg(default.to_string())
+            .arg("--port")
+            .arg(nginx_port.to_string())
+            .arg("--envoy-port")
+            .arg(envoy_port.to_string())
+            .arg("--admin-port")
+            .arg(admin_port.to_string())
+            .arg("--auth-per-minute")
+            .arg(AUTH_PER_MINUTE.to_string());
+        for (module, address) in modules {
+            render.arg("--module").arg(format!("{module}={address}"));
+        }
+        let output = render.output().expect("running xtask edge --render-only");
+        assert!(
+            output.status.success(),
+            "xtask edge --render-only failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+
+        let mut edge = EdgeProcesses {
+            nginx: SocketAddr::from(([127, 0, 0, 1], nginx_port)),
+            runtime_dir: runtime_dir.clone(),
+            children: Vec::new(),
+        };
+        let mut envoy = Command::new(envoy_bin);
+        envoy.arg("-c").arg(runtime_dir.join("envoy.json")).args([
+            "--disable-hot-restart",
+            "--log-level",
+            "warn",
+        ]);
+        edge.spawn(envoy, "envoy");
+        let mut nginx = Command::new(nginx_bin);
+        nginx
+            .arg("-p")
+            .arg(&runtime_dir)
+            .args(["-e", "stderr", "-c"])
+            .arg(runtime_dir.join("nginx.conf"));
+        edge.spawn(nginx, "nginx");
+
+        let admin = SocketAddr::from(([127, 0, 0, 1], admin_port));
+        let started = Instant::now();
+        loop {
+            edge.check_running();
+            let nginx_up = matches!(
+                try_send(edge.nginx, request("GET", "/healthz", None)).await,
+                Some(response) if response.status == 200
+            );
+            let clusters = try_send(admin, request("GET", "/clusters", None)).await;
+            if nginx_up && clusters.is_some_and(|clusters| all_upstreams_healthy(&clusters.body)) {
+                return edge;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the edge is not ready after 30 s;\n{}",
+                edge.logs()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn spawn(&mut self, mut command: Command, name: &str) {
+        let log = fs::File::create(self.runtime_dir.join(format!("{name}.log"))).unwrap();
+        command
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|error| panic!("starting {name}: {error}"));
+        self.children.push(child);
+    }
+
+    fn check_running(&mut self) {
+        let exited = self
+            .children
+            .iter_mut()
+            .any(|child| !matches!(child.try_wait(), Ok(None)));
+        assert!(!exited, "Envoy or NGINX exited;\n{}", self.logs());
+    }
+
+    /// The end of Envoy's and NGINX's logs.
+    fn logs(&self) -> String {
+        let mut text = String::new();
+        for name in ["envoy", "nginx"] {
+            let log = fs::read_to_string(self.runtime_dir.join(format!("{name}.log"))).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            text.push_str(&format!(
+                "--- {name}.log\n{}\n",
+                lines[lines.len().saturating_sub(20)..].join("\n")
+            ));
+        }
+        text
+    }
+}
+
+impl Drop for EdgeProcesses {
+    fn drop(&mut self) {
+        for child in &self.children {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+        let started = Instant::now();
+        for child in &mut self.children {
+            while matches!(child.try_wait(), Ok(None)) && started.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.runtime_dir);
+        }
+    }
+}
+
+/// Whether Envoy's `/clusters` lists every `pos_*` upstream host as healthy.
+fn all_upstreams_healthy(clusters: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(clusters);
+    let flags: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("pos_") && line.contains("::health_flags::"))
+        .collect();
+    !flags.is_empty() && flags.iter().all(|line| line.ends_with("::health_flags::healthy"))
+}
+
+/// The path of a binary from `variable`. Unset is a failure, never a skip.
+fn required_path(variable: &str, what: &str) -> PathBuf {
+    let Some(path) = std::env::var_os(variable) else {
+        panic!(
+            "{variable} is not set: the end-to-end tests through the edge need {what}. Run them \
+             with `cargo xtask test`, which sets POS_TEST_ENVOY, POS_TEST_NGINX and POS_TEST_XTASK"
+        );
+    };
+    let path = PathBuf::from(path);
+    assert!(
+        path.is_file(),
+        "{variable}={} does not name a file",
+        path.display()
+    );
+    path
+}
+
+/// Three distinct free loopback ports.
+fn free_ports() -> [u16; 3] {
+    let listeners: Vec<TcpListener> = (0..3)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let port = |i: usize| listeners[i].local_addr().unwrap().port();
+    [port(0), port(1), port(2)]
+}
+
+/// The checked-in OpenAPI document.
+fn openapi() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../gateway-envoy/openapi.json");
+    serde_json::from_slice(&fs::read(&path).unwrap()).unwrap()
+}
+
+/// `template` with every `{parameter}` replaced by a dummy id.
+fn fill_path_parameters(template: &str) -> String {
+    let mut path = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        path.push_str(&rest[..open]);
+        let close = rest[open..].find('}').expect("a closing brace") + open;
+        path.push('7');
+        rest = &rest[close + 1..];
+    }
+    path.push_str(rest);
+    path
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+// ---------------------------------------------------------------------------------------------
+
+struct Response {
+    status: u16,
+    headers: http::HeaderMap,
+    body: Bytes,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|value| value.to_str().unwrap().to_owned())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| panic!("not JSON ({error}): {self:?}"))
+    }
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "HTTP {} {:?} {}",
+            self.status,
+            self.headers,
+            String::from_utf8_lossy(&self.body)
+        )
+    }
+}
+
+fn request(method: &str, path: &str, body: Option<&str>) -> http::Request<Full<Bytes>> {
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", "pos");
+    if body.is_some() {
+        builder = builder.header("content-type", "application/json");
+    }
+    builder
+        .body(Full::new(Bytes::from(body.unwrap_or_default().to_owned())))
+        .unwrap()
+}
+
+/// A grpc-web POST carrying one empty message (a valid request of every proto3 type).
+fn grpc_web(path: &str, text: bool) -> http::Request<Full<Bytes>> {
+    let frame = [0u8, 0, 0, 0, 0];
+    let (content_type, body) = if text {
+        ("application/grpc-web-text", Bytes::from(BASE64.encode(frame)))
+    } else {
+        ("application/grpc-web+proto", Bytes::copy_from_slice(&frame))
+    };
+    http::Request::post(path)
+        .header("host", "pos")
+        .header("content-type", content_type)
+        .header("accept", content_type)
+        .header("x-grpc-web", "1")
+        .header("x-user-agent", "grpc-web-javascript/0.1")
+        .body(Full::new(body))
+        .unwrap()
+}
+
+/// Sends `request` over a fresh HTTP/1.1 connection to `addr`.
+async fn send(addr: SocketAddr, request: http::Request<Full<Bytes>>) -> Response {
+    let what = format!("{} {}", request.method(), request.uri());
+    try_send(addr, request)
+        .await
+        .unwrap_or_else(|| panic!("{what}: no HTTP answer from {addr} within 10 s"))
+}
+
+async fn try_send(addr: SocketAddr, request: http::Request<Full<Bytes>>) -> Option<Response> {
+    let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .ok()?;
+    tokio::spawn(connection);
+    let response = tokio::time::timeout(Duration::from_secs(10), sender.send_request(request))
+        .await
+        .ok()?
+        .ok()?;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.ok()?.to_bytes();
+    Some(Response {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+    })
+}
+
+fn assert_json(response: &Response, what: &str) {
+    let content_type = response.header("content-type").unwrap_or_default();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{what}: JSON expected: {response:?}"
+    );
+}
+
+fn assert_request_id(response: &Response, what: &str) {
+    let id = response.header("x-request-id").unwrap_or_default();
+    assert!(!id.is_empty(), "{what}: no X-Request-Id: {response:?}");
+}
+
+/// grpc-status 12 and a grpc-message naming `rpc` and `module`, with status details.
+fn assert_not_built_yet(
+    trailers: &std::collections::BTreeMap<String, String>,
+    rpc: &str,
+    module: &str,
+    what: &str,
+) {
+    assert_eq!(
+        trailers.get("grpc-status").map(String::as_str),
+        Some("12"),
+        "{what}: {trailers:?}"
+    );
+    assert_eq!(
+        trailers.get("grpc-message").map(String::as_str),
+        Some(
+            format!("{rpc} is not built yet in the {module} module")
+                .replace(' ', "%20")
+                .as_str()
+        ),
+        "{what}: {trailers:?}"
+    );
+    assert!(
+        trailers.contains_key("grpc-status-details-bin"),
+        "{what}: {trailers:?}"
+    );
+}
+
+/// The frames of a grpc-web body: `(flags, payload)`.
+fn grpc_web_frames(body: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    let mut frames = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        assert!(rest.len() >= 5, "truncated grpc-web frame header: {rest:?}");
+        let length = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+        assert!(rest.len() >= 5 + length, "truncated grpc-web frame: {rest:?}");
+        frames.push((rest[0], rest[5..5 + length].to_vec()));
+        rest = &rest[5 + length..];
+    }
+    frames
+}
+
+/// The gRPC status as a grpc-web client reads it: the trailer frame of the body when there is
+/// one, else the headers of a trailers-only response.
+fn grpc_web_status(
+    response: &Response,
+    frames: &[(u8, Vec<u8>)],
+) -> std::collections::BTreeMap<String, String> {
+    if let Some((_, block)) = frames.iter().find(|(flags, _)| flags & 0x80 != 0) {
+        return String::from_utf8_lossy(block)
+            .split("\r\n")
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                let (name, value) = line.split_once(':').expect("a `name:value` trailer line");
+                (name.trim().to_ascii_lowercase(), value.trim().to_owned())
+            })
+            .collect();
+    }
+    response
+        .headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("grpc-"))
+        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
+        .collect()
+}
