@@ -3,6 +3,7 @@
 //! Every command prints what it does. Commands that need a tool install it into `.tools/` (npm,
 //! PyPI) or from Debian's archive (as root) when it is missing, and say so.
 
+mod bench;
 mod broker;
 mod codegen;
 mod edge;
@@ -52,6 +53,11 @@ enum Command {
     Down,
     /// Runs the edge alone (NGINX → Envoy) in front of `pos` processes that are already running.
     Edge(edge::Args),
+    /// Measures the edge: the same RPC over gRPC direct, REST and grpc-web through NGINX → Envoy.
+    Bench {
+        #[command(subcommand)]
+        what: bench::What,
+    },
     /// Runs everything CI runs: contract checks, codegen check, fmt, clippy and all tests.
     Test(test::Args),
 }
@@ -67,6 +73,7 @@ fn main() -> Result<()> {
         Command::Down => stack::down(),
         Command::Edge(args) => edge::run(&args),
         Command::Test(args) => test::run(&args),
+        Command::Bench { what } => bench::run(&what),
     }
 }
 

@@ -1,14 +1,19 @@
 //! The local stack: PostgreSQL and Redis (installed from Debian and started when missing), a
-//! Kafka-protocol broker, the migrations, and `pos` itself, as one process or one process per
-//! module.
+//! Kafka-protocol broker, the migrations, `pos` itself (one process, or one process per module)
+//! and the edge in front of it (Envoy, then NGINX).
 
+use std::collections::BTreeMap;
 use std::fs;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::edge::{self, Edge, EdgeOptions};
 use crate::proc::{self, is_root, on_path, port_open, run, wait_for_port};
 use crate::{note, step, tools};
 
@@ -45,6 +50,9 @@ pub(crate) struct UpArgs {
     /// Port of the first gRPC listener (per-module processes take the following ones).
     #[arg(long, default_value_t = 50051)]
     grpc_port: u16,
+    /// NGINX port (127.0.0.1): REST, grpc-web, `/docs/` and `/openapi.json`.
+    #[arg(long, default_value_t = 8080)]
+    http_port: u16,
 }
 
 /// Starts PostgreSQL when it is not listening (installing it as root when missing) and makes
@@ -118,7 +126,8 @@ pub(crate) fn build_pos() -> Result<std::path::PathBuf> {
 struct Process {
     name: String,
     admin_addr: String,
-    child: Child,
+    /// `None` once stopped or detached.
+    child: Option<Child>,
 }
 
 pub(crate) fn up(args: &UpArgs) -> Result<()> {
@@ -128,6 +137,9 @@ pub(crate) fn up(args: &UpArgs) -> Result<()> {
     crate::broker::ensure_broker(Path::new(RUN_DIR))?;
     crate::migrate::apply_all(DEFAULT_DATABASE_URL)?;
     let pos = build_pos()?;
+    // Ctrl-C reaches the children too (same process group); xtask itself stays to stop what is
+    // left and say so.
+    let interrupted = on_ctrl_c()?;
 
     // (name, modules, grpc port, admin port)
     let plan: Vec<(String, String, u16, u16)> = if args.split {
@@ -152,9 +164,10 @@ pub(crate) fn up(args: &UpArgs) -> Result<()> {
         .map(|(_, module, port, _)| format!("{module}=http://127.0.0.1:{port}"))
         .collect::<Vec<_>>()
         .join(",");
+    let edge_upstreams = edge_upstreams(&plan)?;
 
     step(format!("starting {} pos process(es)", plan.len()));
-    let mut processes = Vec::new();
+    let mut processes = Processes(Vec::new());
     for (name, modules, grpc_port, admin_port) in &plan {
         let mut command = Command::new(&pos);
         command
@@ -179,33 +192,150 @@ pub(crate) fn up(args: &UpArgs) -> Result<()> {
                 child.id().to_string(),
             )?;
         }
-        processes.push(Process {
+        processes.0.push(Process {
             name: name.clone(),
             admin_addr: format!("127.0.0.1:{admin_port}"),
-            child,
+            child: Some(child),
         });
     }
-    for process in &mut processes {
-        wait_ready(process)?;
+    for process in &mut processes.0 {
+        wait_ready(process, &interrupted)?;
     }
     crate::seed::first_run(&pos, &format!("http://127.0.0.1:{}", args.grpc_port), &upstreams)?;
-    print_endpoints(&plan);
+
+    step("starting the edge (Envoy, NGINX)");
+    let mut options = EdgeOptions::new(edge_upstreams);
+    options.nginx_port = args.http_port;
+    options.log_to_files = args.detach;
+    let mut edge = Edge::start(&options)?;
+    print_endpoints(&plan, &edge);
     if args.detach {
+        edge.detach()?;
+        processes.detach();
         note("detached: stop with `cargo xtask down`");
         return Ok(());
     }
     note("following logs; Ctrl-C stops everything");
-    // Ctrl-C reaches the children too (same process group); wait for them to exit.
-    for process in &mut processes {
-        let _ = process.child.wait();
-    }
-    Ok(())
+    let outcome = supervise(&mut processes, &mut edge, &interrupted);
+    step("stopping");
+    edge.stop()?;
+    processes.stop();
+    outcome
 }
 
-fn wait_ready(process: &mut Process) -> Result<()> {
+/// The module → gRPC address map Envoy routes by: every module to the one process, or each
+/// module to its own process.
+fn edge_upstreams(plan: &[(String, String, u16, u16)]) -> Result<BTreeMap<String, SocketAddr>> {
+    let loopback = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+    let mut upstreams = edge::one_process(loopback(plan[0].2))?;
+    if plan.len() > 1 {
+        for (module, address) in &mut upstreams {
+            let Some((_, _, port, _)) = plan.iter().find(|(_, modules, _, _)| modules == module) else {
+                bail!("no process serves the {module} module");
+            };
+            *address = loopback(*port);
+        }
+    }
+    Ok(upstreams)
+}
+
+/// Returns on Ctrl-C (Ok) or when a component exits on its own (Err).
+fn supervise(processes: &mut Processes, edge: &mut Edge, interrupted: &AtomicBool) -> Result<()> {
+    loop {
+        if interrupted.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        edge.check()?;
+        for process in &mut processes.0 {
+            if let Some(child) = &mut process.child
+                && let Some(status) = child.try_wait()?
+            {
+                bail!("{} exited ({status})", process.name);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// A flag set on Ctrl-C (or SIGTERM); handling it keeps xtask alive until its children stop.
+fn on_ctrl_c() -> Result<Arc<AtomicBool>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let flag = Arc::new(AtomicBool::new(false));
+    let set = flag.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (mut interrupt, mut terminate) = {
+        let _context = runtime.enter();
+        (signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?)
+    };
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            set.store(true, Ordering::SeqCst);
+        });
+    });
+    Ok(flag)
+}
+
+/// The `pos` processes of a stack; dropping it stops those not detached.
+struct Processes(Vec<Process>);
+
+impl Processes {
+    /// Leaves the processes running (their pid files let `cargo xtask down` stop them).
+    fn detach(&mut self) {
+        for process in &mut self.0 {
+            process.child.take();
+        }
+    }
+
+    /// SIGTERM to each process still running, then SIGKILL after 10 s.
+    fn stop(&mut self) {
+        for process in &mut self.0 {
+            if let Some(child) = &process.child {
+                let _ = Command::new("kill")
+                    .args(["-TERM", &child.id().to_string()])
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+        let started = Instant::now();
+        for process in &mut self.0 {
+            let Some(mut child) = process.child.take() else {
+                continue;
+            };
+            while started.elapsed() < Duration::from_secs(10) {
+                if !matches!(child.try_wait(), Ok(None)) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn wait_ready(process: &mut Process, interrupted: &AtomicBool) -> Result<()> {
     let started = Instant::now();
     loop {
-        if let Some(status) = process.child.try_wait()? {
+        if interrupted.load(Ordering::SeqCst) {
+            bail!("interrupted");
+        }
+        if let Some(child) = &mut process.child
+            && let Some(status) = child.try_wait()?
+        {
             bail!("{} exited during start-up ({status})", process.name);
         }
         if http_get_ok(&process.admin_addr, "/readyz") {
@@ -240,9 +370,18 @@ pub(crate) fn http_get_ok(addr: &str, path: &str) -> bool {
 }
 
 #[allow(clippy::print_stdout)]
-fn print_endpoints(plan: &[(String, String, u16, u16)]) {
+fn print_endpoints(plan: &[(String, String, u16, u16)], edge: &Edge) {
     println!();
     println!("The platform is up.");
+    println!(
+        "  NGINX (REST, grpc-web)  {}   e.g. curl {}/api/v1/categories",
+        edge.url, edge.url
+    );
+    println!(
+        "  API docs                {}/docs/   OpenAPI {}/openapi.json",
+        edge.url, edge.url
+    );
+    println!("  Envoy admin             {}", edge.admin_url);
     for (name, modules, grpc_port, admin_port) in plan {
         println!(
             "  {name:<13} gRPC + grpc-web  http://127.0.0.1:{grpc_port}   admin http://127.0.0.1:{admin_port}/metrics /readyz   modules: {modules}"
@@ -257,6 +396,7 @@ fn print_endpoints(plan: &[(String, String, u16, u16)]) {
 
 pub(crate) fn down() -> Result<()> {
     step("stopping the detached stack");
+    edge::stop_detached(Path::new(edge::DEFAULT_RUNTIME_DIR))?;
     let Ok(entries) = fs::read_dir(RUN_DIR) else {
         note("nothing is running");
         return Ok(());

@@ -5,7 +5,7 @@ use std::process::Command;
 use anyhow::Result;
 
 use crate::proc::{self, run as sh};
-use crate::{broker, codegen, migrate, note, stack, step, tools};
+use crate::{broker, codegen, edge, migrate, note, stack, step, tools};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -21,6 +21,8 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     sh(Command::new(&buf).arg("lint"))?;
     sh(Command::new(&buf).args(["format", "--diff", "--exit-code"]))?;
     breaking_check(&buf)?;
+    step("OpenAPI document");
+    edge::validate_openapi(std::path::Path::new(edge::OPENAPI_FILE))?;
 
     if !args.quick {
         step("formatting and lints");
@@ -44,6 +46,10 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     migrate::apply_all(stack::DEFAULT_DATABASE_URL)?;
     drop_leaked_test_databases()?;
     let grpcurl = tools::grpcurl()?;
+    let envoy = tools::envoy()?;
+    let nginx = tools::nginx()?;
+    // The end-to-end tests render the edge's configurations with this very binary.
+    let xtask = std::env::current_exe()?;
 
     step("tests");
     sh(Command::new(env!("CARGO"))
@@ -56,6 +62,9 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         .env("POS_TEST_KAFKA_BROKERS", broker::BROKER_ADDR)
         .env("POS_TEST_TANSU", tansu)
         .env("POS_GRPCURL", grpcurl)
+        .env("POS_TEST_ENVOY", envoy)
+        .env("POS_TEST_NGINX", nginx)
+        .env("POS_TEST_XTASK", xtask)
         .env("RUST_BACKTRACE", "0"))?;
     step("all checks passed");
     Ok(())

@@ -28,7 +28,9 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 pub(crate) use descriptor::Contract;
-pub(crate) use run::{DEFAULT_RUNTIME_DIR, Edge, EdgeOptions, one_process, stop_detached};
+pub(crate) use run::{
+    DEFAULT_RUNTIME_DIR, Edge, EdgeOptions, one_process, stop_detached, write_configurations,
+};
 
 use crate::{note, step};
 
@@ -54,10 +56,6 @@ pub(crate) fn api_documents(descriptor: &[u8]) -> Result<BTreeMap<PathBuf, Vec<u
 
 /// Checks an OpenAPI document (e.g. [`OPENAPI_FILE`]) with `openapi-spec-validator` from PyPI,
 /// installed into `.tools/venv` when missing.
-#[allow(
-    dead_code,
-    reason = "`cargo xtask test` calls it once the edge is wired into the stack"
-)]
 pub(crate) fn validate_openapi(path: &Path) -> Result<()> {
     let validator = crate::tools::openapi_spec_validator()?;
     crate::proc::run(Command::new(validator).arg(path))
@@ -99,6 +97,13 @@ pub(crate) struct Args {
     /// Stop an edge started with --detach.
     #[arg(long, conflicts_with = "detach")]
     stop: bool,
+    /// Configurations, static files, logs and pid files.
+    #[arg(long, default_value = DEFAULT_RUNTIME_DIR)]
+    runtime_dir: PathBuf,
+    /// Only write the configurations and static files into the runtime directory; start
+    /// nothing (the end-to-end tests of `services/pos/tests/edge.rs` start Envoy and NGINX).
+    #[arg(long, hide = true, conflicts_with_all = ["detach", "stop"])]
+    render_only: bool,
 }
 
 fn parse_module_upstream(text: &str) -> Result<(String, SocketAddr), String> {
@@ -111,9 +116,8 @@ fn parse_module_upstream(text: &str) -> Result<(String, SocketAddr), String> {
 pub(crate) fn run(args: &Args) -> Result<()> {
     if args.stop {
         step("stopping the detached edge");
-        return stop_detached(Path::new(DEFAULT_RUNTIME_DIR));
+        return stop_detached(&args.runtime_dir);
     }
-    step("starting the edge (Envoy, NGINX)");
     let mut upstreams = one_process(args.upstream)?;
     for (module, address) in &args.modules {
         if upstreams.insert(module.clone(), *address).is_none() {
@@ -125,6 +129,7 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     options.envoy_port = args.envoy_port;
     options.envoy_admin_port = args.admin_port;
     options.log_to_files = args.detach;
+    options.runtime_dir = args.runtime_dir.clone();
     options.auth_rate_limit = (args.auth_per_minute > 0).then_some(envoy::RateLimit {
         requests: args.auth_per_minute,
         per: Duration::from_secs(60),
@@ -136,6 +141,12 @@ pub(crate) fn run(args: &Args) -> Result<()> {
             key: std::fs::canonicalize(key)?,
         });
     }
+    if args.render_only {
+        let written = write_configurations(&options)?;
+        note(format!("configurations in {}", written.runtime_dir.display()));
+        return Ok(());
+    }
+    step("starting the edge (Envoy, NGINX)");
     let mut edge = Edge::start(&options)?;
     for (what, url) in edge.endpoints() {
         note(format!("{what:<16} {url}"));

@@ -78,6 +78,59 @@ pub(crate) fn descriptor_path() -> Result<PathBuf> {
         .with_context(|| format!("{} is missing: run `cargo xtask codegen`", path.display()))
 }
 
+/// Where [`write_configurations`] put the files.
+pub(crate) struct Configurations {
+    /// The runtime directory (absolute).
+    pub(crate) runtime_dir: PathBuf,
+    /// Envoy's bootstrap: run `envoy -c <it> --disable-hot-restart`.
+    pub(crate) envoy: PathBuf,
+    /// NGINX's configuration: run `nginx -p <runtime_dir> -e stderr -c <it>`.
+    pub(crate) nginx: PathBuf,
+}
+
+/// Writes the Envoy and NGINX configurations and the static files into the runtime directory,
+/// without starting anything (the end-to-end tests start Envoy and NGINX themselves).
+pub(crate) fn write_configurations(options: &EdgeOptions) -> Result<Configurations> {
+    let loopback = |port| SocketAddr::from(([127, 0, 0, 1], port));
+    let (listen, envoy_listen, admin) = (
+        loopback(options.nginx_port),
+        loopback(options.envoy_port),
+        loopback(options.envoy_admin_port),
+    );
+    fs::create_dir_all(options.runtime_dir.join("tmp"))?;
+    let runtime_dir = fs::canonicalize(&options.runtime_dir)?;
+    let descriptor = descriptor_path()?;
+    let contract = Contract::load(&descriptor)?;
+    let envoy_options = EnvoyOptions {
+        listen: envoy_listen,
+        admin,
+        auth_rate_limit: options.auth_rate_limit,
+        ..EnvoyOptions::new(descriptor)
+    };
+    let envoy_config = runtime_dir.join("envoy.json");
+    fs::write(
+        &envoy_config,
+        envoy::render(&contract, &options.upstreams, &envoy_options)?,
+    )?;
+    let static_dir = runtime_dir.join("static");
+    write_static_files(&static_dir)?;
+    let nginx_config = runtime_dir.join("nginx.conf");
+    let nginx_options = NginxOptions {
+        listen,
+        envoy: envoy_listen,
+        runtime_dir: runtime_dir.clone(),
+        static_dir,
+        tls: options.tls.clone(),
+        user: is_root().then(|| "root".to_owned()),
+    };
+    fs::write(&nginx_config, nginx::render(&nginx_options)?)?;
+    Ok(Configurations {
+        runtime_dir,
+        envoy: envoy_config,
+        nginx: nginx_config,
+    })
+}
+
 /// Running Envoy and NGINX. Dropping it stops them, unless it was [`Edge::detach`]ed.
 pub(crate) struct Edge {
     envoy: Option<Child>,
@@ -118,34 +171,11 @@ impl Edge {
         }
         let envoy_binary = tools::envoy()?;
         let nginx_binary = tools::nginx()?;
-
-        fs::create_dir_all(options.runtime_dir.join("tmp"))?;
-        let runtime_dir = fs::canonicalize(&options.runtime_dir)?;
-        let descriptor = descriptor_path()?;
-        let contract = Contract::load(&descriptor)?;
-        let envoy_options = EnvoyOptions {
-            listen: envoy_listen,
-            admin,
-            auth_rate_limit: options.auth_rate_limit,
-            ..EnvoyOptions::new(descriptor)
-        };
-        let envoy_config = runtime_dir.join("envoy.json");
-        fs::write(
-            &envoy_config,
-            envoy::render(&contract, &options.upstreams, &envoy_options)?,
-        )?;
-        let static_dir = runtime_dir.join("static");
-        write_static_files(&static_dir)?;
-        let nginx_config = runtime_dir.join("nginx.conf");
-        let nginx_options = NginxOptions {
-            listen,
-            envoy: envoy_listen,
-            runtime_dir: runtime_dir.clone(),
-            static_dir,
-            tls: options.tls.clone(),
-            user: is_root().then(|| "root".to_owned()),
-        };
-        fs::write(&nginx_config, nginx::render(&nginx_options)?)?;
+        let Configurations {
+            runtime_dir,
+            envoy: envoy_config,
+            nginx: nginx_config,
+        } = write_configurations(options)?;
         note(format!("configurations in {}", runtime_dir.display()));
 
         let mut edge = Edge {
