@@ -67,8 +67,12 @@ async fn the_edge_in_front_of_one_process_per_module() {
 
     check_everything(&edge).await;
 
+    // A server-side failure: the order module's process goes away.
+    drop(order);
+    a_module_whose_process_is_down_answers_unavailable(edge.nginx).await;
+
     drop(edge);
-    drop((category, order, rest));
+    drop((category, rest));
     database.drop_database().await.unwrap();
 }
 
@@ -235,6 +239,32 @@ async fn grpc_web_text_calls_answer_unimplemented(nginx: SocketAddr) {
         let trailers = grpc_web_status(&response, &grpc_web_frames(&body));
         assert_not_built_yet(&trailers, rpc, module, &path);
     }
+}
+
+/// With the process serving `order` gone, grpc-web calls to it answer UNAVAILABLE (14) and REST
+/// calls HTTP 503, while the other modules keep answering.
+async fn a_module_whose_process_is_down_answers_unavailable(nginx: SocketAddr) {
+    let path = "/pos.order.v1.OrderService/GetOrder";
+    let response = send(nginx, grpc_web(path, false)).await;
+    let trailers = grpc_web_status(&response, &grpc_web_frames(&response.body));
+    assert_eq!(
+        trailers.get("grpc-status").map(String::as_str),
+        Some("14"),
+        "{path}: {response:?}"
+    );
+    let response = send(nginx, request("GET", "/api/v1/orders/7", None)).await;
+    assert_eq!(response.status, 503, "GET /api/v1/orders/7: {response:?}");
+    let response = send(
+        nginx,
+        grpc_web("/pos.category.v1.CategoryService/GetCategory", false),
+    )
+    .await;
+    let trailers = grpc_web_status(&response, &grpc_web_frames(&response.body));
+    assert_eq!(
+        trailers.get("grpc-status").map(String::as_str),
+        Some("12"),
+        "category still answers: {response:?}"
+    );
 }
 
 /// A browser's preflight for a grpc-web call (and for a REST call) is allowed for its origin
