@@ -6,6 +6,7 @@
 
 mod auth;
 mod error;
+pub mod password;
 
 pub use error::AuthError;
 
