@@ -12,6 +12,9 @@
 //! Needs `POS_TEST_ENVOY`, `POS_TEST_NGINX` and `POS_TEST_XTASK` (set by `cargo xtask test`);
 //! unset is a failure, never a skip.
 
+#[path = "support/grpc_web.rs"]
+mod grpc_web;
+
 use std::fs;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -20,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use grpc_web::{grpc_web_frames, grpc_web_status};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
@@ -214,7 +218,7 @@ async fn grpc_web_binary_calls_answer_unimplemented(nginx: SocketAddr) {
             "{path}: {response:?}"
         );
         assert_request_id(&response, &path);
-        let trailers = grpc_web_status(&response, &grpc_web_frames(&response.body));
+        let trailers = grpc_web_status(&response.headers, &grpc_web_frames(&response.body));
         assert_not_built_yet(&trailers, rpc, module, &path);
     }
 }
@@ -236,7 +240,7 @@ async fn grpc_web_text_calls_answer_unimplemented(nginx: SocketAddr) {
         let body = BASE64
             .decode(response.body.as_ref())
             .unwrap_or_else(|error| panic!("{path}: the body is not base64 ({error}): {response:?}"));
-        let trailers = grpc_web_status(&response, &grpc_web_frames(&body));
+        let trailers = grpc_web_status(&response.headers, &grpc_web_frames(&body));
         assert_not_built_yet(&trailers, rpc, module, &path);
     }
 }
@@ -246,7 +250,7 @@ async fn grpc_web_text_calls_answer_unimplemented(nginx: SocketAddr) {
 async fn a_module_whose_process_is_down_answers_unavailable(nginx: SocketAddr) {
     let path = "/pos.order.v1.OrderService/GetOrder";
     let response = send(nginx, grpc_web(path, false)).await;
-    let trailers = grpc_web_status(&response, &grpc_web_frames(&response.body));
+    let trailers = grpc_web_status(&response.headers, &grpc_web_frames(&response.body));
     assert_eq!(
         trailers.get("grpc-status").map(String::as_str),
         Some("14"),
@@ -259,7 +263,7 @@ async fn a_module_whose_process_is_down_answers_unavailable(nginx: SocketAddr) {
         grpc_web("/pos.category.v1.CategoryService/GetCategory", false),
     )
     .await;
-    let trailers = grpc_web_status(&response, &grpc_web_frames(&response.body));
+    let trailers = grpc_web_status(&response.headers, &grpc_web_frames(&response.body));
     assert_eq!(
         trailers.get("grpc-status").map(String::as_str),
         Some("12"),
@@ -820,42 +824,4 @@ fn assert_not_built_yet(
         trailers.contains_key("grpc-status-details-bin"),
         "{what}: {trailers:?}"
     );
-}
-
-/// The frames of a grpc-web body: `(flags, payload)`.
-fn grpc_web_frames(body: &[u8]) -> Vec<(u8, Vec<u8>)> {
-    let mut frames = Vec::new();
-    let mut rest = body;
-    while !rest.is_empty() {
-        assert!(rest.len() >= 5, "truncated grpc-web frame header: {rest:?}");
-        let length = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
-        assert!(rest.len() >= 5 + length, "truncated grpc-web frame: {rest:?}");
-        frames.push((rest[0], rest[5..5 + length].to_vec()));
-        rest = &rest[5 + length..];
-    }
-    frames
-}
-
-/// The gRPC status as a grpc-web client reads it: the trailer frame of the body when there is
-/// one, else the headers of a trailers-only response.
-fn grpc_web_status(
-    response: &Response,
-    frames: &[(u8, Vec<u8>)],
-) -> std::collections::BTreeMap<String, String> {
-    if let Some((_, block)) = frames.iter().find(|(flags, _)| flags & 0x80 != 0) {
-        return String::from_utf8_lossy(block)
-            .split("\r\n")
-            .filter(|line| !line.is_empty())
-            .map(|line| {
-                let (name, value) = line.split_once(':').expect("a `name:value` trailer line");
-                (name.trim().to_ascii_lowercase(), value.trim().to_owned())
-            })
-            .collect();
-    }
-    response
-        .headers
-        .iter()
-        .filter(|(name, _)| name.as_str().starts_with("grpc-"))
-        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
-        .collect()
 }

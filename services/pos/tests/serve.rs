@@ -8,6 +8,9 @@
 //! `CategoryService/GetCategory` pin that answer and change when issue #6 builds the category
 //! module.
 
+#[path = "support/grpc_web.rs"]
+mod grpc_web;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,6 +18,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use clap::Parser;
+use grpc_web::{grpc_web_frames, grpc_web_status, parse_trailer_block};
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
@@ -770,43 +774,4 @@ fn sample(exposition: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
             (metric == name && found == wanted).then(|| value.parse::<f64>().unwrap())
         })
         .unwrap_or(0.0)
-}
-
-/// The frames of a grpc-web body: `(flags, payload)`.
-fn grpc_web_frames(body: &[u8]) -> Vec<(u8, Vec<u8>)> {
-    let mut frames = Vec::new();
-    let mut rest = body;
-    while !rest.is_empty() {
-        assert!(rest.len() >= 5, "truncated grpc-web frame header: {rest:?}");
-        let length = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
-        assert!(rest.len() >= 5 + length, "truncated grpc-web frame: {rest:?}");
-        frames.push((rest[0], rest[5..5 + length].to_vec()));
-        rest = &rest[5 + length..];
-    }
-    frames
-}
-
-/// `name:value` lines of a grpc-web trailer frame, names lower-cased.
-fn parse_trailer_block(block: &[u8]) -> BTreeMap<String, String> {
-    String::from_utf8_lossy(block)
-        .split("\r\n")
-        .filter(|line| !line.is_empty())
-        .map(|line| {
-            let (name, value) = line.split_once(':').expect("a `name:value` trailer line");
-            (name.trim().to_ascii_lowercase(), value.trim().to_owned())
-        })
-        .collect()
-}
-
-/// The gRPC status of a grpc-web response, as a grpc-web client reads it: the trailer frame of the
-/// body when there is one, else the headers of a trailers-only response.
-fn grpc_web_status(headers: &http::HeaderMap, frames: &[(u8, Vec<u8>)]) -> BTreeMap<String, String> {
-    if let Some((_, block)) = frames.iter().find(|(flags, _)| flags & 0x80 != 0) {
-        return parse_trailer_block(block);
-    }
-    headers
-        .iter()
-        .filter(|(name, _)| name.as_str().starts_with("grpc-"))
-        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
-        .collect()
 }
