@@ -1,6 +1,6 @@
 //! The business modules of the platform and the gRPC services each one serves.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -92,7 +92,12 @@ impl Module {
 
     /// Fully qualified names of the gRPC services the module serves, read from the descriptor set.
     pub fn service_names(self) -> &'static [String] {
-        services_by_module().get(&self).map(Vec::as_slice).unwrap_or(&[])
+        contract().services.get(&self).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Whether the module publishes events: it has an `events.proto` in the descriptor set.
+    pub fn publishes_events(self) -> bool {
+        contract().publishers.contains(&self)
     }
 
     /// The module that serves a fully qualified gRPC service name, if any.
@@ -103,17 +108,27 @@ impl Module {
     }
 }
 
-fn services_by_module() -> &'static BTreeMap<Module, Vec<String>> {
-    static SERVICES: OnceLock<BTreeMap<Module, Vec<String>>> = OnceLock::new();
-    SERVICES.get_or_init(|| {
+/// What the descriptor set says about each module, read once.
+struct Contract {
+    services: BTreeMap<Module, Vec<String>>,
+    publishers: BTreeSet<Module>,
+}
+
+fn contract() -> &'static Contract {
+    static CONTRACT: OnceLock<Contract> = OnceLock::new();
+    CONTRACT.get_or_init(|| {
         let set = prost_types::FileDescriptorSet::decode(crate::FILE_DESCRIPTOR_SET)
             .expect("the checked-in descriptor set decodes");
         let mut services: BTreeMap<Module, Vec<String>> = BTreeMap::new();
+        let mut publishers = BTreeSet::new();
         for file in set.file {
             let package = file.package.unwrap_or_default();
             let Some(module) = Module::ALL.into_iter().find(|m| m.package() == package) else {
                 continue;
             };
+            if file.name.as_deref() == Some(&format!("pos/{}/v1/events.proto", module.as_str())) {
+                publishers.insert(module);
+            }
             for service in file.service {
                 let name = format!("{package}.{}", service.name.unwrap_or_default());
                 services.entry(module).or_default().push(name);
@@ -122,7 +137,7 @@ fn services_by_module() -> &'static BTreeMap<Module, Vec<String>> {
         for names in services.values_mut() {
             names.sort();
         }
-        services
+        Contract { services, publishers }
     })
 }
 

@@ -92,3 +92,39 @@ impl Extractor for HeaderExtractor<'_> {
 pub fn remote_context(headers: &http::HeaderMap) -> opentelemetry::Context {
     opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&HeaderExtractor(headers)))
 }
+
+/// The W3C trace context of the current span as a map (`traceparent`, `tracestate`), for
+/// carriers that are not HTTP headers: outbox rows, Kafka headers. Empty when tracing is off.
+pub fn current_context_map() -> std::collections::BTreeMap<String, String> {
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let context = tracing::Span::current().context();
+    let mut carrier = MapCarrier(std::collections::BTreeMap::new());
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut carrier)
+    });
+    carrier.0
+}
+
+/// The OpenTelemetry context a map made by [`current_context_map`] carries.
+pub fn context_from_map(map: &std::collections::BTreeMap<String, String>) -> opentelemetry::Context {
+    let carrier = MapCarrier(map.clone());
+    opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier))
+}
+
+struct MapCarrier(std::collections::BTreeMap<String, String>);
+
+impl opentelemetry::propagation::Injector for MapCarrier {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+}
+
+impl Extractor for MapCarrier {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use pos_api::Module;
 use pos_platform::config::ModuleSet;
-use pos_platform::events::{EventMetrics, KafkaSettings, Relay, RelayOptions, topics};
+use pos_platform::events::{
+    Backoff, EventMetrics, KafkaSettings, Relay, RelayOptions, sleep_or_stop, topics,
+};
 use pos_platform::{Config, ModuleContext};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -38,19 +40,12 @@ pub(crate) async fn run(
     metrics: EventMetrics,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let mut wait = Duration::from_millis(500);
-    loop {
-        match settings.ensure_topics(&topics::all_topics()).await {
-            Ok(()) => break,
-            Err(error) => {
-                tracing::warn!(brokers = %settings.brokers, %error, "creating topics failed; events wait in the outbox until the broker answers");
-            }
+    let mut wait = Backoff::new(Duration::from_millis(500));
+    while let Err(error) = settings.ensure_topics(&topics::all_topics()).await {
+        tracing::warn!(brokers = %settings.brokers, %error, "creating topics failed; events wait in the outbox until the broker answers");
+        if sleep_or_stop(wait.next_wait(), &mut stop).await {
+            return Ok(());
         }
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => return Ok(()),
-        }
-        wait = (wait * 2).min(Duration::from_secs(10));
     }
     tracing::info!(brokers = %settings.brokers, "topics are in place");
     let mut tasks = JoinSet::new();
@@ -67,18 +62,13 @@ pub(crate) async fn run(
     while tasks.join_next().await.is_some() {}
     // A process whose modules publish nothing (e.g. only `report`) has no relay: the task still
     // lasts until `stop`, or the process would take its end for a failed listener.
-    while !*stop.borrow_and_update() {
-        if stop.changed().await.is_err() {
-            break;
-        }
-    }
+    let _ = stop.wait_for(|stopped| *stopped).await;
     Ok(())
 }
 
 /// The served modules that publish events.
 fn publishing(modules: &ModuleSet) -> Vec<Module> {
-    topics::PRODUCERS
-        .into_iter()
+    topics::producers()
         .filter(|module| modules.contains(*module))
         .collect()
 }

@@ -21,10 +21,10 @@ use tokio::sync::watch;
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
+use super::backoff::{Backoff, sleep_or_stop};
 use super::envelope::{Event, MalformedEvent, header, text_header};
 use super::kafka::KafkaSettings;
 use super::metrics::EventMetrics;
-use super::relay::{Backoff, sleep_or_stop};
 use super::topics::dead_letter_topic;
 
 /// What a handler can report.
@@ -194,7 +194,7 @@ impl EventConsumer {
                 }
                 Err(error) => {
                     tracing::warn!(group = %self.group, %error, "receiving from the broker failed");
-                    if sleep_or_stop(receive_errors.next(), &mut stop).await {
+                    if sleep_or_stop(receive_errors.next_wait(), &mut stop).await {
                         break;
                     }
                     continue;
@@ -244,9 +244,7 @@ impl EventConsumer {
                     .await;
             }
         };
-        let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
-            propagator.extract(&super::relay_extractor(&event.trace_context))
-        });
+        let parent = crate::telemetry::context_from_map(&event.trace_context);
         let span = tracing::info_span!(
             "consume",
             otel.kind = "consumer",
@@ -286,7 +284,7 @@ impl EventConsumer {
                             .retries
                             .with_label_values(&[self.group.as_str(), self.topic.as_str()])
                             .inc();
-                        if sleep_or_stop(backoff.next(), stop).await {
+                        if sleep_or_stop(backoff.next_wait(), stop).await {
                             return None;
                         }
                     }
@@ -378,7 +376,7 @@ impl EventConsumer {
                             self.producer = producer;
                         }
                     }
-                    if sleep_or_stop(backoff.next(), stop).await {
+                    if sleep_or_stop(backoff.next_wait(), stop).await {
                         return None;
                     }
                 }

@@ -10,6 +10,7 @@
 //!   cannot apply.
 //! - Topic names are declared in [`topics`] and created explicitly ([`KafkaSettings::ensure_topics`]).
 
+mod backoff;
 mod consumer;
 mod envelope;
 mod kafka;
@@ -18,18 +19,10 @@ mod outbox;
 mod relay;
 pub mod topics;
 
-use std::collections::BTreeMap;
-
+pub use backoff::{Backoff, sleep_or_stop};
 pub use consumer::{AfterApply, ConsumerOptions, EventConsumer, EventHandler, HandlerError, group_id};
 pub use envelope::{Event, MalformedEvent, header};
 pub use kafka::KafkaSettings;
 pub use metrics::EventMetrics;
 pub use outbox::{DEFAULT_SCHEMA_VERSION, Outbox, OutboxEvent};
 pub use relay::{Relay, RelayOptions};
-
-/// Reads W3C trace context from a header map.
-pub(crate) fn relay_extractor(
-    map: &BTreeMap<String, String>,
-) -> impl opentelemetry::propagation::Extractor + '_ {
-    relay::MapExtractor(map)
-}

@@ -1,13 +1,9 @@
 //! Writing events: a module appends its event to its own `outbox` table inside the transaction
 //! that changes its state, so the event exists exactly when the change does.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
-use opentelemetry::propagation::Injector;
 use pos_api::Module;
 use sqlx::PgConnection;
-use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
 use super::topics::events_topic;
@@ -91,7 +87,7 @@ impl Outbox {
     /// Appends `event` in the caller's transaction and wakes the relay when it commits. The
     /// current span's trace context is stored with it so the trace continues through Kafka.
     pub async fn append(&self, tx: &mut PgConnection, event: &OutboxEvent) -> Result<(), sqlx::Error> {
-        let trace_context = current_trace_context();
+        let trace_context = crate::telemetry::current_context_map();
         let insert = format!(
             "INSERT INTO {}.outbox \
              (event_id, topic, aggregate_id, event_type, schema_version, payload, headers, occurred_at) \
@@ -114,23 +110,5 @@ impl Outbox {
             .execute(&mut *tx)
             .await?;
         Ok(())
-    }
-}
-
-/// The W3C trace context of the current span (empty when tracing is not exported).
-pub(crate) fn current_trace_context() -> BTreeMap<String, String> {
-    let context = tracing::Span::current().context();
-    let mut carrier = MapInjector(BTreeMap::new());
-    opentelemetry::global::get_text_map_propagator(|propagator| {
-        propagator.inject_context(&context, &mut carrier);
-    });
-    carrier.0
-}
-
-pub(crate) struct MapInjector(pub(crate) BTreeMap<String, String>);
-
-impl Injector for MapInjector {
-    fn set(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_owned(), value);
     }
 }

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
-use opentelemetry::propagation::Extractor;
 use pos_api::Module;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
@@ -23,10 +22,11 @@ use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
+use super::backoff::{Backoff, sleep_or_stop};
 use super::envelope::OutgoingHeaders;
 use super::kafka::KafkaSettings;
 use super::metrics::EventMetrics;
-use super::outbox::{Outbox, current_trace_context};
+use super::outbox::Outbox;
 
 /// Tuning of a relay.
 #[derive(Clone, Debug)]
@@ -121,7 +121,7 @@ impl Relay {
                 Err(error) => {
                     tracing::warn!(module, %error, "outbox relay lost its database connection; retrying");
                     self.metrics.relay_leader.with_label_values(&[module]).set(0);
-                    sleep_or_stop(backoff.next(), &mut stop).await;
+                    sleep_or_stop(backoff.next_wait(), &mut stop).await;
                 }
             }
         }
@@ -155,6 +155,7 @@ impl Relay {
         listener.listen(&Outbox::channel(self.module)).await?;
         let mut failures = Backoff::new(Duration::from_millis(200));
         let mut last_cleanup = tokio::time::Instant::now();
+        let mut last_report = tokio::time::Instant::now() - BACKLOG_REPORT_EVERY;
         let result = loop {
             if *stop.borrow() {
                 break Ok(());
@@ -167,8 +168,12 @@ impl Relay {
                 Ok(round) => round,
                 Err(error) => break Err(error),
             };
-            if let Err(error) = self.report_backlog().await {
-                break Err(error);
+            // The backlog query counts rows: once a second is enough, even while draining.
+            if last_report.elapsed() >= BACKLOG_REPORT_EVERY {
+                last_report = tokio::time::Instant::now();
+                if let Err(error) = self.report_backlog().await {
+                    break Err(error);
+                }
             }
             if last_cleanup.elapsed() >= CLEANUP_EVERY {
                 last_cleanup = tokio::time::Instant::now();
@@ -178,7 +183,7 @@ impl Relay {
             }
             if round.failed > 0 {
                 self.replace_producer_if_broken(round.producer_broken);
-                if sleep_or_stop(failures.next(), stop).await {
+                if sleep_or_stop(failures.next_wait(), stop).await {
                     break Ok(());
                 }
                 continue;
@@ -303,9 +308,7 @@ impl Relay {
 
     /// Sends one row and waits for the broker's acknowledgement.
     async fn publish(&self, row: &Row) -> Result<(), KafkaError> {
-        let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
-            propagator.extract(&MapExtractor(&row.headers.0))
-        });
+        let parent = crate::telemetry::context_from_map(&row.headers.0);
         let span = tracing::info_span!(
             "publish",
             otel.kind = "producer",
@@ -316,7 +319,7 @@ impl Relay {
         );
         let _ = span.set_parent(parent);
         async {
-            let trace_context = current_trace_context();
+            let trace_context = crate::telemetry::current_context_map();
             let headers = OutgoingHeaders {
                 event_id: row.event_id,
                 event_type: &row.event_type,
@@ -394,67 +397,4 @@ fn needs_new_producer(error: &KafkaError) -> bool {
 }
 
 const CLEANUP_EVERY: Duration = Duration::from_secs(600);
-
-pub(crate) struct MapExtractor<'a>(pub(crate) &'a BTreeMap<String, String>);
-
-impl Extractor for MapExtractor<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(String::as_str).collect()
-    }
-}
-
-/// Exponential backoff from `base`, doubling up to ten seconds.
-#[derive(Debug)]
-pub(crate) struct Backoff {
-    base: Duration,
-    current: Duration,
-}
-
-impl Backoff {
-    pub(crate) const MAX: Duration = Duration::from_secs(10);
-
-    pub(crate) fn new(base: Duration) -> Self {
-        Backoff { base, current: base }
-    }
-
-    pub(crate) fn next(&mut self) -> Duration {
-        let wait = self.current;
-        self.current = (self.current * 2).min(Self::MAX);
-        wait
-    }
-
-    pub(crate) fn reset(&mut self) {
-        self.current = self.base;
-    }
-}
-
-/// Sleeps for `duration` unless `stop` turns true first; returns whether it did.
-pub(crate) async fn sleep_or_stop(duration: Duration, stop: &mut watch::Receiver<bool>) -> bool {
-    if *stop.borrow() {
-        return true;
-    }
-    tokio::select! {
-        () = tokio::time::sleep(duration) => *stop.borrow(),
-        _ = stop.changed() => true,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap_and_resets() {
-        let mut backoff = Backoff::new(Duration::from_secs(3));
-        assert_eq!(backoff.next(), Duration::from_secs(3));
-        assert_eq!(backoff.next(), Duration::from_secs(6));
-        assert_eq!(backoff.next(), Duration::from_secs(10));
-        assert_eq!(backoff.next(), Duration::from_secs(10));
-        backoff.reset();
-        assert_eq!(backoff.next(), Duration::from_secs(3));
-    }
-}
+const BACKLOG_REPORT_EVERY: Duration = Duration::from_secs(1);

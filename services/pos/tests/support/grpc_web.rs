@@ -30,7 +30,10 @@ pub(crate) fn parse_trailer_block(block: &[u8]) -> BTreeMap<String, String> {
 
 /// The gRPC status of a grpc-web response, as a grpc-web client reads it: the trailer frame of
 /// the body when there is one, else the headers of a trailers-only response.
-pub(crate) fn grpc_web_status(headers: &http::HeaderMap, frames: &[(u8, Vec<u8>)]) -> BTreeMap<String, String> {
+pub(crate) fn grpc_web_status(
+    headers: &http::HeaderMap,
+    frames: &[(u8, Vec<u8>)],
+) -> BTreeMap<String, String> {
     if let Some((_, block)) = frames.iter().find(|(flags, _)| flags & 0x80 != 0) {
         return parse_trailer_block(block);
     }
