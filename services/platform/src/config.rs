@@ -94,6 +94,17 @@ pub struct Config {
     )]
     pub kafka_replication_factor: i32,
 
+    /// Most records per producer batch. 1 suits tansu (the local broker), which cannot serve a
+    /// fetch that starts inside a batch; raise it (e.g. 1000) on a real Kafka cluster.
+    #[arg(
+        long,
+        env = "POS_KAFKA_BATCH_MESSAGES",
+        value_name = "POS_KAFKA_BATCH_MESSAGES",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+    )]
+    pub kafka_batch_messages: u32,
+
     /// librdkafka debug contexts for every Kafka client (e.g. `cgrp,fetch`).
     #[arg(long, env = "POS_KAFKA_DEBUG", value_name = "POS_KAFKA_DEBUG")]
     pub kafka_debug: Option<String>,
@@ -151,6 +162,7 @@ impl std::fmt::Debug for Config {
             .field("kafka_brokers", &self.kafka_brokers)
             .field("kafka_topic_partitions", &self.kafka_topic_partitions)
             .field("kafka_replication_factor", &self.kafka_replication_factor)
+            .field("kafka_batch_messages", &self.kafka_batch_messages)
             .field("kafka_debug", &self.kafka_debug)
             .field("log_format", &self.log_format)
             .field("otlp_endpoint", &self.otlp_endpoint)

@@ -17,6 +17,7 @@ pub(crate) fn kafka_settings(config: &Config) -> KafkaSettings {
     let mut settings = KafkaSettings::new(config.kafka_brokers.clone());
     settings.partitions = config.kafka_topic_partitions;
     settings.replication_factor = config.kafka_replication_factor;
+    settings.batch_messages = config.kafka_batch_messages;
     settings.debug.clone_from(&config.kafka_debug);
     settings.client_id = format!(
         "pos-{}",

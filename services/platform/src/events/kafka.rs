@@ -29,7 +29,8 @@ pub struct KafkaSettings {
     pub session_timeout: Duration,
     /// Most messages the producer puts in one record batch. 1 by default: tansu 0.6 answers a
     /// fetch that starts inside a multi-record batch with nothing, which stalls a consumer
-    /// resuming from a committed offset in the middle of a batch. Raise it on a real Kafka.
+    /// resuming from a committed offset in the middle of a batch. Raise it on a real Kafka
+    /// (`POS_KAFKA_BATCH_MESSAGES`).
     pub batch_messages: u32,
     /// librdkafka debug contexts (e.g. `cgrp,fetch`), logged at debug level.
     pub debug: Option<String>,
