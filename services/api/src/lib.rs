@@ -7,6 +7,7 @@
 
 mod clients;
 mod module;
+pub mod policy;
 
 #[allow(
     clippy::all,

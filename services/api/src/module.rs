@@ -95,6 +95,11 @@ impl Module {
         contract().services.get(&self).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// gRPC paths (`/<package>.<Service>/<Method>`) of every RPC the module serves.
+    pub fn rpc_paths(self) -> &'static [String] {
+        contract().rpcs.get(&self).map(Vec::as_slice).unwrap_or(&[])
+    }
+
     /// Whether the module publishes events: it has an `events.proto` in the descriptor set.
     pub fn publishes_events(self) -> bool {
         contract().publishers.contains(&self)
@@ -111,6 +116,7 @@ impl Module {
 /// What the descriptor set says about each module, read once.
 struct Contract {
     services: BTreeMap<Module, Vec<String>>,
+    rpcs: BTreeMap<Module, Vec<String>>,
     publishers: BTreeSet<Module>,
 }
 
@@ -120,6 +126,7 @@ fn contract() -> &'static Contract {
         let set = prost_types::FileDescriptorSet::decode(crate::FILE_DESCRIPTOR_SET)
             .expect("the checked-in descriptor set decodes");
         let mut services: BTreeMap<Module, Vec<String>> = BTreeMap::new();
+        let mut rpcs: BTreeMap<Module, Vec<String>> = BTreeMap::new();
         let mut publishers = BTreeSet::new();
         for file in set.file {
             let package = file.package.unwrap_or_default();
@@ -131,13 +138,22 @@ fn contract() -> &'static Contract {
             }
             for service in file.service {
                 let name = format!("{package}.{}", service.name.unwrap_or_default());
+                for method in &service.method {
+                    rpcs.entry(module)
+                        .or_default()
+                        .push(format!("/{name}/{}", method.name()));
+                }
                 services.entry(module).or_default().push(name);
             }
         }
-        for names in services.values_mut() {
+        for names in services.values_mut().chain(rpcs.values_mut()) {
             names.sort();
         }
-        Contract { services, publishers }
+        Contract {
+            services,
+            rpcs,
+            publishers,
+        }
     })
 }
 

@@ -99,6 +99,13 @@ impl AuthService for AuthApi {
         Err(AuthError::NotBuiltYet("ChangePassword").into())
     }
 
+    async fn provision_credential(
+        &self,
+        _request: Request<pb::ProvisionCredentialRequest>,
+    ) -> Result<Response<pb::ProvisionCredentialResponse>, Status> {
+        Err(AuthError::NotBuiltYet("ProvisionCredential").into())
+    }
+
     async fn list_signing_keys(
         &self,
         _request: Request<pb::ListSigningKeysRequest>,

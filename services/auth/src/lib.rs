@@ -11,6 +11,7 @@ pub mod password;
 pub use error::AuthError;
 
 use pos_platform::ModuleContext;
+use pos_platform::module::Subscription;
 use tonic::service::RoutesBuilder;
 
 /// Adds the module's gRPC services to `routes`.
@@ -18,4 +19,9 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
     routes.add_service(
         pos_api::pos::auth::v1::auth_service_server::AuthServiceServer::new(auth::AuthApi::new(ctx.clone())),
     );
+}
+
+/// The topics the module consumes, with their handlers (none yet).
+pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
+    Vec::new()
 }

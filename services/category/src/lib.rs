@@ -10,6 +10,7 @@ mod error;
 pub use error::CategoryError;
 
 use pos_platform::ModuleContext;
+use pos_platform::module::Subscription;
 use tonic::service::RoutesBuilder;
 
 /// Adds the module's gRPC services to `routes`.
@@ -19,4 +20,9 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
             category::CategoryApi::new(ctx.clone()),
         ),
     );
+}
+
+/// The topics the module consumes, with their handlers (none yet).
+pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
+    Vec::new()
 }

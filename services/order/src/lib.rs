@@ -12,6 +12,7 @@ mod order_item;
 pub use error::OrderError;
 
 use pos_platform::ModuleContext;
+use pos_platform::module::Subscription;
 use tonic::service::RoutesBuilder;
 
 /// Adds the module's gRPC services to `routes`.
@@ -29,4 +30,9 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
     routes.add_service(
         pos_api::pos::order::v1::cart_service_server::CartServiceServer::new(cart::CartApi::new(ctx.clone())),
     );
+}
+
+/// The topics the module consumes, with their handlers (none yet).
+pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
+    Vec::new()
 }

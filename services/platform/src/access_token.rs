@@ -35,6 +35,8 @@ pub struct AccessClaims {
     pub user_id: Uuid,
     /// Unique id of this token (`jti`).
     pub token_id: Uuid,
+    /// The session the token belongs to (`sid`); stays the same across refreshes.
+    pub session_id: Uuid,
     /// Names of the user's roles.
     pub roles: BTreeSet<String>,
     /// The merchant the user acts for (store owners and cashiers).
@@ -56,7 +58,10 @@ pub enum TokenError {
     /// Signed with a key this verifier does not know (retired, or never ours).
     #[error("signed with an unknown key")]
     UnknownKey,
-    /// Bad signature, wrong issuer or audience, expired or not yet valid, or missing claims.
+    /// The token was valid but its `exp` has passed.
+    #[error("the token has expired")]
+    Expired,
+    /// Bad signature, wrong issuer or audience, not yet valid, or missing claims.
     #[error("invalid token: {0}")]
     Invalid(String),
     /// The claims cannot be issued (lifetime over the maximum or not positive).
@@ -102,6 +107,12 @@ impl SigningKey {
         }
     }
 
+    /// The 64 secret bytes (Ed25519 seed followed by the public key), for the auth module's key
+    /// store. Never logged.
+    pub fn to_secret_bytes(&self) -> Vec<u8> {
+        self.secret.as_bytes().to_vec()
+    }
+
     /// The PASERK id (`k4.pid.…`) written in the footer of the tokens it signs.
     pub fn key_id(&self) -> &str {
         &self.id
@@ -134,6 +145,9 @@ impl SigningKey {
         paseto.issued_at(&rfc3339(claims.issued_at)).map_err(refused)?;
         paseto.not_before(&rfc3339(claims.issued_at)).map_err(refused)?;
         paseto.expiration(&rfc3339(claims.expires_at)).map_err(refused)?;
+        paseto
+            .add_additional("sid", claims.session_id.to_string())
+            .map_err(refused)?;
         paseto
             .add_additional("roles", claims.roles.iter().cloned().collect::<Vec<_>>())
             .map_err(refused)?;
@@ -170,7 +184,25 @@ impl VerifyingKey {
         })
     }
 
-    /// Its 32 public bytes.
+    /// The key in PASERK form (`k4.public.…`), as `ListSigningKeys` publishes it.
+    pub fn to_paserk(&self) -> String {
+        let mut text = String::new();
+        self.public
+            .fmt(&mut text)
+            .expect("formatting a PASERK key into a String cannot fail");
+        text
+    }
+
+    /// The key from its PASERK form (`k4.public.…`).
+    pub fn from_paserk(text: &str) -> Result<Self, TokenError> {
+        let public = AsymmetricPublicKey::<V4>::try_from(text).map_err(|_| TokenError::Malformed)?;
+        Ok(VerifyingKey {
+            id: key_id(&public),
+            public,
+        })
+    }
+
+    /// The raw 32 public bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.public.as_bytes().to_vec()
     }
@@ -210,8 +242,12 @@ impl TokenVerifier {
         let mut rules = ClaimsValidationRules::new();
         rules.validate_issuer_with(ISSUER);
         rules.validate_audience_with(AUDIENCE);
-        let trusted = public::verify(key, &untrusted, &rules, Some(&footer), None)
-            .map_err(|error| TokenError::Invalid(error.to_string()))?;
+        let trusted = public::verify(key, &untrusted, &rules, Some(&footer), None).map_err(|error| match error {
+            pasetors::errors::Error::ClaimValidation(pasetors::errors::ClaimValidationError::Exp) => {
+                TokenError::Expired
+            }
+            other => TokenError::Invalid(other.to_string()),
+        })?;
         let claims = trusted
             .payload_claims()
             .ok_or_else(|| TokenError::Invalid("no claims".into()))?;
@@ -255,6 +291,7 @@ fn read_claims(claims: &Claims) -> Result<AccessClaims, TokenError> {
     Ok(AccessClaims {
         user_id: uuid("sub", text("sub")?)?,
         token_id: uuid("jti", text("jti")?)?,
+        session_id: uuid("sid", text("sid")?)?,
         roles,
         merchant_id: optional_uuid("merchant_id")?,
         cashier_id: optional_uuid("cashier_id")?,
@@ -284,6 +321,7 @@ mod tests {
         AccessClaims {
             user_id: Uuid::now_v7(),
             token_id: Uuid::new_v4(),
+            session_id: Uuid::now_v7(),
             roles: BTreeSet::from(["cashier".to_owned()]),
             merchant_id: Some(Uuid::now_v7()),
             cashier_id: Some(Uuid::now_v7()),

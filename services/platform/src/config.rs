@@ -132,6 +132,47 @@ pub struct Config {
     )]
     pub page_token_secret: String,
 
+    /// Secret shared by every process of one deployment that authenticates module-to-module calls
+    /// and `cargo xtask seed` (the `x-pos-service` header; at least 32 bytes in production).
+    #[arg(
+        long,
+        env = "POS_SERVICE_TOKEN_SECRET",
+        value_name = "POS_SERVICE_TOKEN_SECRET",
+        default_value = "local-development-service-token-secret",
+        hide_env_values = true
+    )]
+    pub service_token_secret: String,
+
+    /// SMTP server the notification module sends mail through: `smtp://host:port` (plain, for a
+    /// local relay), `smtps://user:pass@host:465` (TLS) or `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS).
+    #[arg(
+        long,
+        env = "POS_SMTP_URL",
+        value_name = "POS_SMTP_URL",
+        default_value = "smtp://127.0.0.1:2525",
+        hide_env_values = true
+    )]
+    pub smtp_url: String,
+
+    /// Sender of every email the platform sends, e.g. `POS <no-reply@example.com>`.
+    #[arg(
+        long,
+        env = "POS_MAIL_FROM",
+        value_name = "POS_MAIL_FROM",
+        default_value = "POS <no-reply@pos.local>"
+    )]
+    pub mail_from: String,
+
+    /// Public URL of the browser POS, used for links in emails (e.g. the password reset page).
+    #[arg(
+        long,
+        env = "POS_PUBLIC_URL",
+        value_name = "POS_PUBLIC_URL",
+        default_value = "http://localhost:8080"
+    )]
+    pub public_url: String,
+
     /// OTLP/gRPC endpoint traces are exported to (e.g. `http://jaeger:4317`); unset: no export.
     #[arg(
         long,
@@ -166,6 +207,8 @@ impl std::fmt::Debug for Config {
             .field("kafka_debug", &self.kafka_debug)
             .field("log_format", &self.log_format)
             .field("otlp_endpoint", &self.otlp_endpoint)
+            .field("mail_from", &self.mail_from)
+            .field("public_url", &self.public_url)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .finish_non_exhaustive()
     }

@@ -4,6 +4,7 @@
 //!
 //! Nothing here knows a business rule; modules bring those.
 
+pub mod access;
 pub mod access_token;
 pub mod auth;
 pub mod config;

@@ -1,12 +1,14 @@
 //! The event side of a `pos` process: creates the platform's topics, then runs the outbox relay
-//! of every served module that publishes events, until stopped.
+//! of every served module that publishes events and the consumers of every served module's
+//! subscriptions, until stopped.
 
 use std::time::Duration;
 
 use pos_api::Module;
 use pos_platform::config::ModuleSet;
 use pos_platform::events::{
-    Backoff, EventMetrics, KafkaSettings, Relay, RelayOptions, sleep_or_stop, topics,
+    Backoff, ConsumerOptions, EventConsumer, EventMetrics, KafkaSettings, Relay, RelayOptions,
+    sleep_or_stop, topics,
 };
 use pos_platform::{Config, ModuleContext};
 use tokio::sync::watch;
@@ -59,6 +61,28 @@ pub(crate) async fn run(
             RelayOptions::default(),
         )?;
         tasks.spawn(relay.run(stop.clone()));
+    }
+    for module in &modules.0 {
+        for subscription in crate::modules::subscriptions(*module, &ctx) {
+            let mut consumer = EventConsumer::new(
+                *module,
+                subscription.topic,
+                subscription.handler,
+                ctx.db.clone(),
+                settings.clone(),
+                metrics.clone(),
+                ConsumerOptions::default(),
+            )?;
+            if let Some(hook) = subscription.after_apply {
+                consumer = consumer.after_apply(hook);
+            }
+            let stop = stop.clone();
+            tasks.spawn(async move {
+                if let Err(error) = consumer.run(stop).await {
+                    tracing::error!(%error, "an event consumer could not start");
+                }
+            });
+        }
     }
     while tasks.join_next().await.is_some() {}
     // A process whose modules publish nothing (e.g. only `report`) has no relay: the task still

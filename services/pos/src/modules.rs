@@ -1,8 +1,9 @@
-//! The one place that knows every module crate: maps a [`Module`] to the function that mounts its
-//! services.
+//! The one place that knows every module crate: maps a [`Module`] to the functions that mount its
+//! services and list the topics it consumes.
 
 use pos_api::Module;
 use pos_platform::ModuleContext;
+use pos_platform::module::Subscription;
 use tonic::service::RoutesBuilder;
 
 /// Adds `module`'s gRPC services to `routes`.
@@ -19,5 +20,22 @@ pub(crate) fn add_services(module: Module, ctx: &ModuleContext, routes: &mut Rou
         Module::Transaction => pos_transaction::add_services(ctx, routes),
         Module::Report => pos_report::add_services(ctx, routes),
         Module::Notification => pos_notification::add_services(ctx, routes),
+    }
+}
+
+/// The topics `module` consumes, with their handlers.
+pub(crate) fn subscriptions(module: Module, ctx: &ModuleContext) -> Vec<Subscription> {
+    match module {
+        Module::Auth => pos_auth::subscriptions(ctx),
+        Module::User => pos_user::subscriptions(ctx),
+        Module::Role => pos_role::subscriptions(ctx),
+        Module::Merchant => pos_merchant::subscriptions(ctx),
+        Module::Cashier => pos_cashier::subscriptions(ctx),
+        Module::Category => pos_category::subscriptions(ctx),
+        Module::Product => pos_product::subscriptions(ctx),
+        Module::Order => pos_order::subscriptions(ctx),
+        Module::Transaction => pos_transaction::subscriptions(ctx),
+        Module::Report => pos_report::subscriptions(ctx),
+        Module::Notification => pos_notification::subscriptions(ctx),
     }
 }

@@ -47,6 +47,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
         redis: redis_pool::lazy_pool(&config.redis_url).context("POS_REDIS_URL is not a valid Redis URL")?,
         clients: Clients::default(),
         page_tokens: PageTokens::new(&config.page_token_secret),
+        config: std::sync::Arc::new(config.clone()),
     };
     let routes = crate::grpc::module_routes(&config.modules, &config.upstreams, &ctx)?;
 

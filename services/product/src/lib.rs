@@ -10,6 +10,7 @@ mod product;
 pub use error::ProductError;
 
 use pos_platform::ModuleContext;
+use pos_platform::module::Subscription;
 use tonic::service::RoutesBuilder;
 
 /// Adds the module's gRPC services to `routes`.
@@ -20,4 +21,9 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
         )
         .max_decoding_message_size(pos_platform::UPLOAD_MESSAGE_LIMIT_BYTES),
     );
+}
+
+/// The topics the module consumes, with their handlers (none yet).
+pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
+    Vec::new()
 }

@@ -10,6 +10,7 @@ mod report;
 pub use error::ReportError;
 
 use pos_platform::ModuleContext;
+use pos_platform::module::Subscription;
 use tonic::service::RoutesBuilder;
 
 /// Adds the module's gRPC services to `routes`.
@@ -19,4 +20,9 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
             ctx.clone(),
         )),
     );
+}
+
+/// The topics the module consumes, with their handlers (none yet).
+pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
+    Vec::new()
 }

@@ -10,6 +10,7 @@ mod role;
 pub use error::RoleError;
 
 use pos_platform::ModuleContext;
+use pos_platform::module::Subscription;
 use tonic::service::RoutesBuilder;
 
 /// Adds the module's gRPC services to `routes`.
@@ -17,4 +18,9 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
     routes.add_service(
         pos_api::pos::role::v1::role_service_server::RoleServiceServer::new(role::RoleApi::new(ctx.clone())),
     );
+}
+
+/// The topics the module consumes, with their handlers (none yet).
+pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
+    Vec::new()
 }

@@ -10,6 +10,7 @@ mod user;
 pub use error::UserError;
 
 use pos_platform::ModuleContext;
+use pos_platform::module::Subscription;
 use tonic::service::RoutesBuilder;
 
 /// Adds the module's gRPC services to `routes`.
@@ -17,4 +18,9 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
     routes.add_service(
         pos_api::pos::user::v1::user_service_server::UserServiceServer::new(user::UserApi::new(ctx.clone())),
     );
+}
+
+/// The topics the module consumes, with their handlers (none yet).
+pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
+    Vec::new()
 }

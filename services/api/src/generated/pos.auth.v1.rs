@@ -486,6 +486,59 @@ impl ::prost::Name for ChangePasswordResponse {
         "/pos.auth.v1.ChangePasswordResponse".into()
     }
 }
+/// Request of AuthService.ProvisionCredential.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ProvisionCredentialRequest {
+    /// Id of the user the user module is creating (UUIDv7).
+    #[prost(string, tag = "1")]
+    pub user_id: ::prost::alloc::string::String,
+    /// Email to sign in with; same rules as RegisterRequest.email.
+    #[prost(string, tag = "2")]
+    pub email: ::prost::alloc::string::String,
+    /// Given name, to greet the user in the invitation.
+    #[prost(string, tag = "3")]
+    pub first_name: ::prost::alloc::string::String,
+    /// Family name.
+    #[prost(string, tag = "4")]
+    pub last_name: ::prost::alloc::string::String,
+    /// Initial password (same rules as RegisterRequest.password); empty: invite by email. Never
+    /// logged.
+    #[prost(string, tag = "5")]
+    pub password: ::prost::alloc::string::String,
+    /// Full name of the admin or merchant owner creating the user, shown in the invitation.
+    #[prost(string, tag = "6")]
+    pub inviter_name: ::prost::alloc::string::String,
+    /// Name of the merchant the user will work for, shown in the invitation; empty when none.
+    #[prost(string, tag = "7")]
+    pub merchant_name: ::prost::alloc::string::String,
+}
+impl ::prost::Name for ProvisionCredentialRequest {
+    const NAME: &'static str = "ProvisionCredentialRequest";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ProvisionCredentialRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ProvisionCredentialRequest".into()
+    }
+}
+/// Response of AuthService.ProvisionCredential.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ProvisionCredentialResponse {
+    /// Whether the email counts as verified (a password was given).
+    #[prost(bool, tag = "1")]
+    pub email_verified: bool,
+}
+impl ::prost::Name for ProvisionCredentialResponse {
+    const NAME: &'static str = "ProvisionCredentialResponse";
+    const PACKAGE: &'static str = "pos.auth.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.auth.v1.ProvisionCredentialResponse".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.auth.v1.ProvisionCredentialResponse".into()
+    }
+}
 /// Request of AuthService.ListSigningKeys.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ListSigningKeysRequest {}
@@ -964,6 +1017,41 @@ pub mod auth_service_client {
                 .insert(GrpcMethod::new("pos.auth.v1.AuthService", "ChangePassword"));
             self.inner.unary(req, path, codec).await
         }
+        /// Sets up the sign-in of a user that UserService.CreateUser created on someone else's behalf
+        /// (the user module calls it, in process, before it commits the user). With `password` the user
+        /// can sign in at once and its email counts as verified; without it a set-password invitation
+        /// (valid 72 hours) is mailed (PasswordResetRequested, purpose INVITATION). Calling it again for
+        /// the same user id and email changes nothing. Not exposed over REST.
+        /// Callers: `user.write` (platform) — in practice the user module's service identity.
+        /// Serves no reference RPC (the reference stored the password with the user, in clear).
+        /// Errors: INVALID_ARGUMENT with field violations; INVALID_ARGUMENT / WEAK_PASSWORD;
+        /// ALREADY_EXISTS / EMAIL_ALREADY_REGISTERED (another user has the email).
+        pub async fn provision_credential(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ProvisionCredentialRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ProvisionCredentialResponse>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/pos.auth.v1.AuthService/ProvisionCredential",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("pos.auth.v1.AuthService", "ProvisionCredential"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
         /// Lists the Ed25519 public keys that verify access tokens: the current signing key and the
         /// retired ones whose tokens may still be valid. Verifiers (every module, in any process) cache
         /// the list and fetch it again when a token names an unknown `kid`.
@@ -1148,6 +1236,22 @@ pub mod auth_service_server {
             request: tonic::Request<super::ChangePasswordRequest>,
         ) -> std::result::Result<
             tonic::Response<super::ChangePasswordResponse>,
+            tonic::Status,
+        >;
+        /// Sets up the sign-in of a user that UserService.CreateUser created on someone else's behalf
+        /// (the user module calls it, in process, before it commits the user). With `password` the user
+        /// can sign in at once and its email counts as verified; without it a set-password invitation
+        /// (valid 72 hours) is mailed (PasswordResetRequested, purpose INVITATION). Calling it again for
+        /// the same user id and email changes nothing. Not exposed over REST.
+        /// Callers: `user.write` (platform) — in practice the user module's service identity.
+        /// Serves no reference RPC (the reference stored the password with the user, in clear).
+        /// Errors: INVALID_ARGUMENT with field violations; INVALID_ARGUMENT / WEAK_PASSWORD;
+        /// ALREADY_EXISTS / EMAIL_ALREADY_REGISTERED (another user has the email).
+        async fn provision_credential(
+            &self,
+            request: tonic::Request<super::ProvisionCredentialRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ProvisionCredentialResponse>,
             tonic::Status,
         >;
         /// Lists the Ed25519 public keys that verify access tokens: the current signing key and the
@@ -1742,6 +1846,52 @@ pub mod auth_service_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = ChangePasswordSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/pos.auth.v1.AuthService/ProvisionCredential" => {
+                    #[allow(non_camel_case_types)]
+                    struct ProvisionCredentialSvc<T: AuthService>(pub Arc<T>);
+                    impl<
+                        T: AuthService,
+                    > tonic::server::UnaryService<super::ProvisionCredentialRequest>
+                    for ProvisionCredentialSvc<T> {
+                        type Response = super::ProvisionCredentialResponse;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ProvisionCredentialRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as AuthService>::provision_credential(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ProvisionCredentialSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
