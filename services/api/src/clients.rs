@@ -14,8 +14,16 @@ use crate::Module;
 /// Boxed error of a [`Transport`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The error of a [`Transport`]: a concrete type rather than a boxed trait object, so futures of
+/// the generated clients are provably `Send` inside other `Send` futures (rustc cannot prove
+/// `Box<dyn Error>: From<Box<dyn Error + '_>>` for every lifetime, which a bare `BoxError`
+/// would require).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct TransportError(#[from] pub BoxError);
+
 /// A gRPC transport: anything that turns an HTTP request into an HTTP response.
-pub type Transport = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, BoxError>;
+pub type Transport = BoxCloneSyncService<http::Request<Body>, http::Response<Body>, TransportError>;
 
 /// Why a client could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +85,7 @@ impl Clients {
         S::Error: Into<BoxError>,
         S::Future: Send + 'static,
     {
-        BoxCloneSyncService::new(service.map_err(Into::into))
+        BoxCloneSyncService::new(service.map_err(|error| TransportError(error.into())))
     }
 
     /// A transport to a module served by another process at `address` (e.g. `http://order:50051`).
@@ -94,7 +102,9 @@ impl Clients {
             .connect_timeout(std::time::Duration::from_secs(3))
             .tcp_nodelay(true)
             .connect_lazy();
-        Ok(BoxCloneSyncService::new(channel.map_err(Into::into)))
+        Ok(BoxCloneSyncService::new(
+            channel.map_err(|error| TransportError(error.into())),
+        ))
     }
 
     /// Installs the transports; only the first call has an effect.

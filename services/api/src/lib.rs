@@ -21,7 +21,7 @@ mod generated {
     include!("generated/mod.rs");
 }
 
-pub use clients::{BoxError, Clients, ClientsError, Transport};
+pub use clients::{BoxError, Clients, ClientsError, Transport, TransportError};
 pub use generated::{google, pos};
 pub use module::{Module, UnknownModule};
 

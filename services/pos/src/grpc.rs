@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use anyhow::Context as _;
 use pos_api::{Clients, Module};
 use pos_platform::ModuleContext;
+use pos_platform::access::{Access, ServiceCredential, authenticated};
 use pos_platform::config::{ModuleSet, Upstreams};
 use pos_platform::metrics::{RpcMetrics, RpcMetricsLayer};
 use tonic::service::{Routes, RoutesBuilder};
@@ -13,25 +14,31 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// Builds the services of the local modules and installs the transports of `ctx.clients`:
-/// in-process for local modules, remote for those in `upstreams`.
+/// in-process for local modules (through the access layer, like any request), remote for those
+/// in `upstreams`; every call carries this process's service credential.
 pub(crate) fn module_routes(
     modules: &ModuleSet,
     upstreams: &Upstreams,
     ctx: &ModuleContext,
+    access: &Access,
 ) -> anyhow::Result<Routes> {
     let mut builder = RoutesBuilder::default();
     for module in &modules.0 {
         crate::modules::add_services(*module, ctx, &mut builder);
     }
     let routes = builder.routes().prepare();
+    let credentials = ServiceCredential::new(&ctx.config.service_token_secret);
+    let caller = format!("pos:{}", modules.0.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(","));
     let mut transports = HashMap::new();
     for (module, address) in &upstreams.0 {
         if !modules.contains(*module) {
-            transports.insert(*module, Clients::remote(*module, address)?);
+            let remote = Clients::remote(*module, address)?;
+            transports.insert(*module, authenticated(remote, credentials.clone(), &caller));
         }
     }
+    let local = Clients::in_process(tower::Layer::layer(&access.layer(), routes.clone()));
     for module in &modules.0 {
-        transports.insert(*module, Clients::in_process(routes.clone()));
+        transports.insert(*module, authenticated(local.clone(), credentials.clone(), &caller));
     }
     ctx.clients.install(transports);
     Ok(routes)
@@ -56,6 +63,7 @@ pub(crate) async fn serve(
     modules: &ModuleSet,
     health: tonic_health::pb::health_server::HealthServer<impl tonic_health::pb::health_server::Health>,
     metrics: RpcMetrics,
+    access: &Access,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let served: Vec<String> = modules
@@ -71,11 +79,13 @@ pub(crate) async fn serve(
         ["grpc-status", "grpc-message", "grpc-status-details-bin"].map(http::HeaderName::from_static);
     tonic::transport::Server::builder()
         .accept_http1(true)
-        // Outermost first: CORS answers preflights, grpc-web is translated to gRPC, and only
-        // then are RPCs measured (so preflights are not counted and codes are gRPC codes).
+        // Outermost first: CORS answers preflights, grpc-web is translated to gRPC, then RPCs are
+        // measured (so preflights are not counted, codes are gRPC codes and refusals count), and
+        // the access layer enforces `pos_api::policy` before any module's handler.
         .layer(tower_http::cors::CorsLayer::very_permissive().expose_headers(grpc_web_headers))
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(RpcMetricsLayer::new(metrics))
+        .layer(access.layer())
         .add_routes(routes)
         .add_service(health)
         .add_service(reflection_v1)

@@ -8,6 +8,7 @@ use pos_api::Clients;
 use pos_platform::events::EventMetrics;
 use pos_platform::metrics::RpcMetrics;
 use pos_platform::paging::PageTokens;
+use pos_platform::access::{Access, ServiceCredential};
 use pos_platform::{Config, ModuleContext, db, redis_pool};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -49,7 +50,12 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
         page_tokens: PageTokens::new(&config.page_token_secret),
         config: std::sync::Arc::new(config.clone()),
     };
-    let routes = crate::grpc::module_routes(&config.modules, &config.upstreams, &ctx)?;
+    let access = Access::new(
+        ServiceCredential::new(&config.service_token_secret),
+        ctx.clients.clone(),
+        ctx.redis.clone(),
+    );
+    let routes = crate::grpc::module_routes(&config.modules, &config.upstreams, &ctx, &access)?;
 
     let registry = prometheus::Registry::new();
     let metrics = RpcMetrics::register(&registry)?;
@@ -63,6 +69,7 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
     };
     let modules = config.modules.clone();
     let grpc_stopped = stopped.clone();
+    let grpc_access = access.clone();
     let grpc = tokio::spawn(async move {
         let shutdown = {
             let mut stopped = grpc_stopped;
@@ -73,10 +80,15 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
                 crate::grpc::set_health(&reporter, &modules, ServingStatus::NotServing).await;
             }
         };
-        crate::grpc::serve(grpc_listener, routes, &modules, health, metrics, shutdown).await
+        crate::grpc::serve(grpc_listener, routes, &modules, health, metrics, &grpc_access, shutdown).await
+    });
+    let kafka = crate::events::kafka_settings(config);
+    tokio::spawn({
+        let (access, kafka, stopped) = (access.clone(), kafka.clone(), stopped.clone());
+        async move { access.follow_changes(kafka, stopped).await }
     });
     let events = tokio::spawn(crate::events::run(
-        crate::events::kafka_settings(config),
+        kafka,
         config.modules.clone(),
         ctx.clone(),
         event_metrics,

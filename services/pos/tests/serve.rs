@@ -27,6 +27,7 @@ use pos_api::pos::category::v1::category_service_client::CategoryServiceClient;
 use pos_api::pos::common::v1::EventMeta;
 use pos_api::{ClientsError, Module};
 use pos_platform::Config;
+use pos_platform::access::{SERVICE_HEADER, ServiceCredential};
 use pos_platform::events::{Outbox, OutboxEvent};
 use pos_platform::testkit::{self, TestDatabase};
 use tokio::io::AsyncBufReadExt as _;
@@ -158,7 +159,7 @@ async fn an_rpc_not_built_yet_answers_unimplemented_naming_its_module() {
     let mut categories = CategoryServiceClient::new(channel(pos.grpc_addr).await);
 
     let status = categories
-        .get_category(GetCategoryRequest::default())
+        .get_category(as_service(GetCategoryRequest::default()))
         .await
         .unwrap_err();
 
@@ -335,7 +336,7 @@ async fn metrics_count_an_rpc_by_code_and_record_its_latency() {
     let pos = pos::start(&config(&["--modules", "category"])).await.unwrap();
     let mut categories = CategoryServiceClient::new(channel(pos.grpc_addr).await);
     categories
-        .get_category(GetCategoryRequest::default())
+        .get_category(as_service(GetCategoryRequest::default()))
         .await
         .unwrap_err();
 
@@ -575,6 +576,20 @@ fn config(args: &[&str]) -> Config {
     Cli::try_parse_from(argv).unwrap().config
 }
 
+/// A service credential for the default (development) secret every test process here uses.
+fn service_credential() -> String {
+    ServiceCredential::new(&config(&[]).service_token_secret).mint("test", chrono::Utc::now())
+}
+
+/// `message` with a service credential: the access layer lets it through to the handler.
+fn as_service<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert(SERVICE_HEADER, service_credential().parse().unwrap());
+    request
+}
+
 async fn channel(addr: SocketAddr) -> Channel {
     Channel::from_shared(format!("http://{addr}"))
         .unwrap()
@@ -701,10 +716,12 @@ fn get(path: &str) -> http::Request<Full<Bytes>> {
         .unwrap()
 }
 
-/// A grpc-web POST of `path` carrying one empty message (a valid request of every proto3 type).
+/// A grpc-web POST of `path` carrying one empty message (a valid request of every proto3 type),
+/// with a service credential.
 fn grpc_web_post(path: &str) -> http::Request<Full<Bytes>> {
     http::Request::post(path)
         .header(http::header::HOST, "pos")
+        .header(SERVICE_HEADER, service_credential())
         .header(http::header::CONTENT_TYPE, "application/grpc-web+proto")
         .header(http::header::ACCEPT, "application/grpc-web+proto")
         .header("x-grpc-web", "1")

@@ -83,6 +83,27 @@ impl ServiceCredential {
     }
 }
 
+/// `transport` with a fresh credential of caller `name` on every request that carries none.
+pub fn authenticated(
+    transport: pos_api::Transport,
+    credentials: ServiceCredential,
+    name: &str,
+) -> pos_api::Transport {
+    let name = name.to_owned();
+    tower::util::BoxCloneSyncService::new(tower::ServiceExt::map_request(
+        transport,
+        move |mut request: http::Request<tonic::body::Body>| {
+            if !request.headers().contains_key(HEADER) {
+                let credential = credentials.mint(&name, Utc::now());
+                if let Ok(value) = http::HeaderValue::from_str(&credential) {
+                    request.headers_mut().insert(HEADER, value);
+                }
+            }
+            request
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

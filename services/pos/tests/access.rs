@@ -1,0 +1,247 @@
+//! The authorization matrix: every RPC of every module × {anonymous, cashier, merchant owner,
+//! another merchant's owner, admin}, through the real server and its access layer, against the
+//! rule `pos_api::policy` states for it.
+//!
+//! The expected answer is computed here from the policy rule and the *documented* default
+//! permissions of the built-in roles (written out below from the RoleService comment), not from
+//! the role module's tables: if the role module granted a built-in role more or less than the
+//! contract says, the matrix fails.
+//!
+//! "Denied" means the access layer refused before the handler ran: UNAUTHENTICATED (anonymous
+//! caller) or PERMISSION_DENIED with reason PERMISSION_MISSING. "Allowed" means any other answer:
+//! the handler ran (OK, INVALID_ARGUMENT for the empty request, NOT_FOUND, UNIMPLEMENTED for
+//! modules later issues build, …). Ownership of rows (another merchant's owner) is the handlers'
+//! part: the tests at the end check it for the identity RPCs, and each later issue adds its own.
+
+#[path = "support/platform.rs"]
+mod platform;
+
+use std::collections::BTreeSet;
+
+use platform::{TestPlatform, bearer};
+use pos_api::pos::role::v1::ListUserRolesRequest;
+use pos_api::pos::role::v1::role_service_client::RoleServiceClient;
+use pos_api::pos::user::v1::GetUserRequest;
+use pos_api::pos::user::v1::user_service_client::UserServiceClient;
+use pos_api::policy::{POLICY, Rule, Scope};
+use tonic::Code;
+use tonic::codec::ProstCodec;
+use tonic::transport::Channel;
+use tonic_types::StatusExt as _;
+
+/// The default permissions of the built-in roles, as documented in proto/pos/role/v1/role.proto.
+const MERCHANT_PERMISSIONS: &[&str] = &[
+    "merchant.read",
+    "merchant.write",
+    "merchant.settle",
+    "cashier.read",
+    "cashier.write",
+    "product.read",
+    "product.write",
+    "product.stock",
+    "order.read",
+    "order.write",
+    "order.refund",
+    "transaction.read",
+    "transaction.write",
+    "report.read",
+];
+const CASHIER_PERMISSIONS: &[&str] = &[
+    "merchant.read",
+    "cashier.read",
+    "product.read",
+    "order.read",
+    "order.write",
+    "transaction.read",
+    "transaction.write",
+];
+
+/// The callers of the matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Persona {
+    Anonymous,
+    Cashier,
+    Owner,
+    OtherOwner,
+    Admin,
+}
+
+impl Persona {
+    /// Whether the persona holds one of `any_of` at `scope` or wider.
+    fn satisfies(self, any_of: &[&str], scope: Scope) -> bool {
+        let holds = |set: &[&str]| any_of.iter().any(|permission| set.contains(permission));
+        match self {
+            Persona::Anonymous => false,
+            // `admin` holds every permission, platform-wide.
+            Persona::Admin => true,
+            Persona::Owner | Persona::OtherOwner => scope != Scope::Platform && holds(MERCHANT_PERMISSIONS),
+            Persona::Cashier => scope == Scope::Cashier && holds(CASHIER_PERMISSIONS),
+        }
+    }
+
+    /// What the access layer must answer this persona for an RPC with `rule`.
+    fn expected(self, rule: Rule) -> Expected {
+        match (rule, self) {
+            (Rule::Anonymous, _) => Expected::Allowed,
+            (_, Persona::Anonymous) => Expected::Unauthenticated,
+            (Rule::SignedIn | Rule::OwnOr(_), _) => Expected::Allowed,
+            (Rule::Requires(grant), persona) => {
+                if persona.satisfies(grant.any_of, grant.scope) {
+                    Expected::Allowed
+                } else {
+                    Expected::PermissionDenied
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expected {
+    Allowed,
+    Unauthenticated,
+    PermissionDenied,
+}
+
+/// What the server answered, classified.
+fn observed(status: &tonic::Status) -> Expected {
+    let reason = status.get_details_error_info().map(|info| info.reason).unwrap_or_default();
+    match status.code() {
+        Code::Unauthenticated => Expected::Unauthenticated,
+        Code::PermissionDenied if reason == "PERMISSION_MISSING" => Expected::PermissionDenied,
+        _ => Expected::Allowed,
+    }
+}
+
+/// Calls `path` with an empty request (every field at its default) as `token`'s holder.
+async fn call(channel: &Channel, path: &str, token: Option<&str>) -> Expected {
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready().await.expect("the channel is ready");
+    let request = match token {
+        Some(token) => bearer(token, ()),
+        None => tonic::Request::new(()),
+    };
+    let answer = grpc
+        .unary::<(), (), ProstCodec<(), ()>>(
+            request,
+            http::uri::PathAndQuery::from_maybe_shared(path.to_owned()).expect("a gRPC path"),
+            ProstCodec::default(),
+        )
+        .await;
+    match answer {
+        Ok(_) => Expected::Allowed,
+        Err(status) => observed(&status),
+    }
+}
+
+/// Every RPC of every module answers each persona as its policy rule says.
+#[tokio::test]
+async fn every_rpc_answers_every_persona_as_its_policy_rule_says() {
+    let platform = TestPlatform::start().await;
+    let merchant = uuid::Uuid::now_v7().to_string();
+    let other_merchant = uuid::Uuid::now_v7().to_string();
+    let cashier_id = uuid::Uuid::now_v7().to_string();
+    let admin = platform.admin().await;
+    let owner = platform
+        .session_with_role("owner@example.com", "merchant", Some(&merchant), None)
+        .await;
+    let other_owner = platform
+        .session_with_role("other-owner@example.com", "merchant", Some(&other_merchant), None)
+        .await;
+    let cashier = platform
+        .session_with_role("cashier@example.com", "cashier", Some(&merchant), Some(&cashier_id))
+        .await;
+    let personas = [
+        (Persona::Anonymous, None),
+        (Persona::Cashier, Some(cashier.access_token.as_str())),
+        (Persona::Owner, Some(owner.access_token.as_str())),
+        (Persona::OtherOwner, Some(other_owner.access_token.as_str())),
+        (Persona::Admin, Some(admin.access_token.as_str())),
+    ];
+    let channel = platform.channel().await;
+
+    // LogoutAllSessions would end the persona's own session: it goes last.
+    let (last, first): (Vec<_>, Vec<_>) = POLICY
+        .iter()
+        .partition(|(path, _)| path.ends_with("/LogoutAllSessions"));
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+    for (path, rule) in first.iter().chain(last.iter()) {
+        for (persona, token) in personas {
+            let expected = persona.expected(*rule);
+            let answer = call(&channel, path, token).await;
+            checked += 1;
+            if answer != expected {
+                mismatches.push(format!("{path} as {persona:?}: expected {expected:?}, got {answer:?}"));
+            }
+        }
+    }
+
+    assert_eq!(checked, POLICY.len() * personas.len());
+    assert!(
+        mismatches.is_empty(),
+        "{} of {checked} answers differ from the policy:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    platform.stop().await;
+}
+
+/// The matrix above would pass if every persona were treated the same; this pins that the
+/// expectations really differ between personas for the identity RPCs.
+#[test]
+fn the_matrix_expects_different_answers_for_different_personas() {
+    let rule = |path: &str| pos_api::policy::rule(path).expect("a rule");
+    let list_users = rule("/pos.user.v1.UserService/ListUsers");
+    assert_eq!(Persona::Admin.expected(list_users), Expected::Allowed);
+    assert_eq!(Persona::Owner.expected(list_users), Expected::PermissionDenied);
+    assert_eq!(Persona::Anonymous.expected(list_users), Expected::Unauthenticated);
+    let create_product = rule("/pos.product.v1.ProductService/CreateProduct");
+    assert_eq!(Persona::Owner.expected(create_product), Expected::Allowed);
+    assert_eq!(Persona::Cashier.expected(create_product), Expected::PermissionDenied);
+    let create_order = rule("/pos.order.v1.OrderService/CreateOrder");
+    assert_eq!(Persona::Cashier.expected(create_order), Expected::Allowed);
+    let login = rule("/pos.auth.v1.AuthService/Login");
+    assert_eq!(Persona::Anonymous.expected(login), Expected::Allowed);
+    let kinds: BTreeSet<String> = POLICY
+        .iter()
+        .map(|(_, rule)| format!("{:?}", Persona::Cashier.expected(*rule)))
+        .collect();
+    assert_eq!(kinds.len(), 2, "the cashier is allowed some RPCs and denied others");
+}
+
+/// A user reads itself, and only an admin reads others (`OwnOr user.read`); the same for role
+/// grants (`OwnOr role.read`).
+#[tokio::test]
+async fn users_read_their_own_record_and_grants_but_not_anyone_elses() {
+    let platform = TestPlatform::start().await;
+    let merchant = uuid::Uuid::now_v7().to_string();
+    let admin = platform.admin().await;
+    let owner = platform
+        .session_with_role("owner@example.com", "merchant", Some(&merchant), None)
+        .await;
+    let other = platform
+        .session_with_role("other@example.com", "merchant", Some(&uuid::Uuid::now_v7().to_string()), None)
+        .await;
+    let mut users = UserServiceClient::new(platform.channel().await);
+    let mut roles = RoleServiceClient::new(platform.channel().await);
+    let get_user = |token: &str, id: &str| bearer(token, GetUserRequest { user_id: id.to_owned() });
+    let list_roles = |token: &str, id: &str| bearer(token, ListUserRolesRequest { user_id: id.to_owned() });
+
+    let own = users.get_user(get_user(&owner.access_token, &owner.user_id)).await.unwrap();
+    assert_eq!(own.into_inner().user.unwrap().email, "owner@example.com");
+    let denied = users.get_user(get_user(&owner.access_token, &other.user_id)).await.unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
+    let by_admin = users.get_user(get_user(&admin.access_token, &other.user_id)).await.unwrap();
+    assert_eq!(by_admin.into_inner().user.unwrap().email, "other@example.com");
+
+    let own_grants = roles.list_user_roles(list_roles(&owner.access_token, &owner.user_id)).await.unwrap();
+    assert_eq!(own_grants.into_inner().grants[0].merchant_id, merchant);
+    let denied = roles
+        .list_user_roles(list_roles(&owner.access_token, &other.user_id))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
+    roles.list_user_roles(list_roles(&admin.access_token, &other.user_id)).await.unwrap();
+    platform.stop().await;
+}

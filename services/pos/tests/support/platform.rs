@@ -1,0 +1,265 @@
+//! A whole platform for one test: a fresh migrated database, every module in one `pos` process
+//! (through [`pos::start`], with the real access layer), the shared Redis and Kafka-protocol
+//! broker, and the SMTP server the test chooses. Plus the identities tests act as.
+//!
+//! Include with `#[path = "support/platform.rs"] mod platform;`.
+
+#![allow(dead_code, reason = "each test file uses a different part of the support code")]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::Parser;
+use pos_api::pos::auth::v1::LoginRequest;
+use pos_api::pos::auth::v1::auth_service_client::AuthServiceClient;
+use pos_api::pos::role::v1::role_service_client::RoleServiceClient;
+use pos_api::pos::role::v1::{GrantRoleRequest, ListRolesRequest};
+use pos_api::pos::user::v1::user_service_client::UserServiceClient;
+use pos_api::pos::user::v1::{CreateUserRequest, User};
+use pos_platform::Config;
+use pos_platform::access::{SERVICE_HEADER, ServiceCredential};
+use pos_platform::testkit::{self, TestDatabase};
+use tonic::transport::Channel;
+
+/// The service-credential secret of test platforms.
+pub const SERVICE_SECRET: &str = "test-service-token-secret";
+
+/// The password of every identity [`TestPlatform`] creates.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+}
+
+/// A running platform and its database.
+pub struct TestPlatform {
+    /// The `pos` process (every module).
+    pub pos: pos::RunningPos,
+    /// Its database (dropped by [`TestPlatform::stop`]).
+    pub database: TestDatabase,
+    /// Its configuration.
+    pub config: Config,
+}
+
+/// A signed-in user.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The user's id.
+    pub user_id: String,
+    /// The user's email.
+    pub email: String,
+    /// Access token (`authorization: Bearer …`).
+    pub access_token: String,
+    /// Refresh token.
+    pub refresh_token: String,
+}
+
+impl TestPlatform {
+    /// Every module, mail sent to `smtp://127.0.0.1:9` (nothing listens: mails fail) unless
+    /// [`TestPlatform::start_with`] names an SMTP server.
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Every module, with `args` (e.g. `["--smtp-url", &sink.url()]`) over the test defaults.
+    pub async fn start_with(args: &[&str]) -> Self {
+        let database = TestDatabase::migrated().await.expect("a migrated test database");
+        let brokers = testkit::kafka_brokers();
+        let redis = testkit::redis_url();
+        let mut argv = vec![
+            "pos",
+            "--modules",
+            "all",
+            "--grpc-addr",
+            "127.0.0.1:0",
+            "--admin-addr",
+            "127.0.0.1:0",
+            "--shutdown-grace-seconds",
+            "5",
+            "--upstreams",
+            "",
+            "--database-url",
+            &database.url,
+            "--redis-url",
+            &redis,
+            "--kafka-brokers",
+            &brokers,
+            "--service-token-secret",
+            SERVICE_SECRET,
+            "--smtp-url",
+            "smtp://127.0.0.1:9",
+            "--log-format",
+            "text",
+        ];
+        argv.extend_from_slice(args);
+        let config = Cli::try_parse_from(argv).expect("test arguments parse").config;
+        let pos = pos::start(&config).await.expect("pos starts");
+        TestPlatform { pos, database, config }
+    }
+
+    /// Stops the process and drops the database.
+    pub async fn stop(self) {
+        let _ = self.pos.shutdown().await;
+        let _ = self.database.drop_database().await;
+    }
+
+    /// Where gRPC is served.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.pos.grpc_addr
+    }
+
+    /// A gRPC channel to the process.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.pos.grpc_addr))
+            .expect("a valid address")
+            .connect()
+            .await
+            .expect("pos accepts connections")
+    }
+
+    /// `message` carrying a service credential (every permission, platform-wide), as modules
+    /// and `cargo xtask seed` call each other.
+    pub fn as_service<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        let credential = ServiceCredential::new(SERVICE_SECRET).mint("test", Utc::now());
+        request
+            .metadata_mut()
+            .insert(SERVICE_HEADER, credential.parse().expect("ASCII credential"));
+        request
+    }
+
+    /// Creates a verified user with [`PASSWORD`] (as a service), without roles.
+    pub async fn create_user(&self, email: &str) -> String {
+        let created = UserServiceClient::new(self.channel().await)
+            .create_user(self.as_service(CreateUserRequest {
+                user: Some(User {
+                    email: email.to_owned(),
+                    first_name: "Test".to_owned(),
+                    last_name: email.split('@').next().unwrap_or_default().to_owned(),
+                    ..User::default()
+                }),
+                password: PASSWORD.to_owned(),
+                request_id: String::new(),
+            }))
+            .await
+            .unwrap_or_else(|status| panic!("CreateUser {email}: {status:?}"));
+        created.into_inner().user.expect("the created user").id
+    }
+
+    /// The id of the role named `name` (e.g. a built-in one).
+    pub async fn role_id(&self, name: &str) -> String {
+        let roles = RoleServiceClient::new(self.channel().await)
+            .list_roles(self.as_service(ListRolesRequest {
+                page_size: 500,
+                query: name.to_owned(),
+                ..ListRolesRequest::default()
+            }))
+            .await
+            .unwrap_or_else(|status| panic!("ListRoles: {status:?}"))
+            .into_inner();
+        roles
+            .roles
+            .into_iter()
+            .find(|role| role.name == name)
+            .unwrap_or_else(|| panic!("no role named {name}"))
+            .id
+    }
+
+    /// Grants role `name` to `user_id`, optionally bound to a merchant (and cashier).
+    pub async fn grant(&self, user_id: &str, name: &str, merchant_id: Option<&str>, cashier_id: Option<&str>) {
+        let role_id = self.role_id(name).await;
+        RoleServiceClient::new(self.channel().await)
+            .grant_role(self.as_service(GrantRoleRequest {
+                user_id: user_id.to_owned(),
+                role_id,
+                merchant_id: merchant_id.unwrap_or_default().to_owned(),
+                cashier_id: cashier_id.unwrap_or_default().to_owned(),
+            }))
+            .await
+            .unwrap_or_else(|status| panic!("GrantRole {name} to {user_id}: {status:?}"));
+    }
+
+    /// Signs `email` in with [`PASSWORD`].
+    pub async fn login(&self, email: &str) -> Session {
+        let response = AuthServiceClient::new(self.channel().await)
+            .login(LoginRequest {
+                email: email.to_owned(),
+                password: PASSWORD.to_owned(),
+            })
+            .await
+            .unwrap_or_else(|status| panic!("Login {email}: {status:?}"))
+            .into_inner();
+        let tokens = response.tokens.expect("session tokens");
+        let claims_user = user_id_of(&tokens.access_token);
+        Session {
+            user_id: claims_user,
+            email: email.to_owned(),
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+        }
+    }
+
+    /// A new user holding role `name` (bound to `merchant_id`/`cashier_id` when given), signed in.
+    pub async fn session_with_role(
+        &self,
+        email: &str,
+        name: &str,
+        merchant_id: Option<&str>,
+        cashier_id: Option<&str>,
+    ) -> Session {
+        let user_id = self.create_user(email).await;
+        self.grant(&user_id, name, merchant_id, cashier_id).await;
+        self.login(email).await
+    }
+
+    /// A new platform admin, signed in.
+    pub async fn admin(&self) -> Session {
+        let email = format!("admin-{}@example.com", uuid::Uuid::now_v7().simple());
+        self.session_with_role(&email, "admin", None, None).await
+    }
+}
+
+/// `message` with `authorization: Bearer <token>`.
+pub fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ASCII token"),
+    );
+    request
+}
+
+/// The `sub` claim of an access token, read without verifying it (the server did).
+pub fn user_id_of(access_token: &str) -> String {
+    use base64::Engine as _;
+    let payload = access_token
+        .strip_prefix("v4.public.")
+        .and_then(|rest| rest.split('.').next())
+        .expect("a v4.public token");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url payload");
+    // The payload is the JSON claims followed by a 64-byte Ed25519 signature.
+    let json = &bytes[..bytes.len().saturating_sub(64)];
+    let claims: serde_json::Value = serde_json::from_slice(json).expect("JSON claims");
+    claims["sub"].as_str().expect("a sub claim").to_owned()
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, panicking with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
