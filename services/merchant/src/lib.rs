@@ -7,6 +7,7 @@
 mod error;
 mod merchant;
 mod merchant_document;
+mod signup;
 
 pub use error::MerchantError;
 
@@ -29,7 +30,10 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
     );
 }
 
-/// The topics the module consumes, with their handlers (none yet).
-pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
-    Vec::new()
+/// The topics the module consumes: auth events, to open the merchants of sign-ups.
+pub fn subscriptions(ctx: &ModuleContext) -> Vec<Subscription> {
+    vec![Subscription::new(
+        pos_platform::events::topics::events_topic(pos_api::Module::Auth),
+        std::sync::Arc::new(signup::SignupHandler::new(ctx.clone())),
+    )]
 }

@@ -36,6 +36,14 @@ enum Command {
         /// Password of the first admin; generated when unset.
         #[arg(long, env = "POS_SEED_ADMIN_PASSWORD", hide_env_values = true)]
         admin_password: Option<String>,
+        /// The deployment's service-credential secret (the seed writes as a service).
+        #[arg(
+            long,
+            env = "POS_SERVICE_TOKEN_SECRET",
+            default_value = "local-development-service-token-secret",
+            hide_env_values = true
+        )]
+        service_token_secret: String,
     },
     /// Applies every pending database migration and exits.
     Migrate {
@@ -59,9 +67,10 @@ async fn main() -> anyhow::Result<()> {
             upstreams,
             admin_email,
             admin_password,
+            service_token_secret,
         } => {
             let password = admin_password.unwrap_or_else(uuid_password);
-            let report = pos::seed(&target, &upstreams, &admin_email, &password).await?;
+            let report = pos::seed(&target, &upstreams, &service_token_secret, &admin_email, &password).await?;
             print_seed_report(&report);
             if report.complete() {
                 Ok(())

@@ -1,11 +1,16 @@
-//! Demo data, written through the public gRPC API (never into tables), so every rule of every
-//! module holds for it. Each write carries a fixed `request_id`, so running the seed again changes
-//! nothing. Steps whose RPC is not built yet are reported as skipped, not failed.
+//! The first admin and demo data, written through the public gRPC API (never into tables), so
+//! every rule of every module holds for it. The seed authenticates with the service credential
+//! (`POS_SERVICE_TOKEN_SECRET`, caller name `seed`), so only operators holding the deployment's
+//! secret can run it. Each write carries a fixed `request_id` or is looked up first, so running
+//! the seed again changes nothing. Steps whose RPC is not built yet are reported as skipped.
 
 use pos_api::pos::category::v1 as category;
+use pos_api::pos::role::v1 as role;
 use pos_api::pos::user::v1 as user;
 use pos_api::{Clients, Module};
+use pos_platform::access::{ServiceCredential, authenticated};
 use pos_platform::config::Upstreams;
+use tonic::Code;
 
 /// What one seed step did.
 #[derive(Debug, PartialEq, Eq)]
@@ -63,39 +68,28 @@ const CATEGORIES: [(&str, &str, &str); 5] = [
 ];
 
 /// Seeds the platform: each module is reached at its address in `upstreams`, or at `target`
-/// (e.g. `http://127.0.0.1:50051`) when it has none.
+/// (e.g. `http://127.0.0.1:50051`) when it has none, with a service credential keyed by
+/// `service_secret`.
 pub async fn seed(
     target: &str,
     upstreams: &Upstreams,
+    service_secret: &str,
     admin_email: &str,
     admin_password: &str,
 ) -> anyhow::Result<SeedReport> {
     let clients = Clients::default();
+    let credentials = ServiceCredential::new(service_secret);
     let mut transports = std::collections::HashMap::new();
     for module in Module::ALL {
         let address = upstreams.0.get(&module).map_or(target, String::as_str);
-        transports.insert(module, Clients::remote(module, address)?);
+        let transport = Clients::remote(module, address)?;
+        transports.insert(module, authenticated(transport, credentials.clone(), "seed"));
     }
     clients.install(transports);
     let mut report = SeedReport::default();
 
-    let created = clients
-        .user()?
-        .create_user(user::CreateUserRequest {
-            user: Some(user::User {
-                email: admin_email.to_owned(),
-                first_name: "Platform".to_owned(),
-                last_name: "Admin".to_owned(),
-                ..Default::default()
-            }),
-            password: admin_password.to_owned(),
-            request_id: "0193f1a0-0000-7000-8000-000000000001".to_owned(),
-        })
-        .await;
-    if record(&mut report, "admin user", created)? {
-        report
-            .credentials
-            .push((admin_email.to_owned(), admin_password.to_owned()));
+    if let Some(admin_id) = seed_admin_user(&clients, &mut report, admin_email, admin_password).await? {
+        seed_admin_grant(&clients, &mut report, &admin_id).await?;
     }
 
     let mut categories = clients.category()?;
@@ -115,6 +109,116 @@ pub async fn seed(
     Ok(report)
 }
 
+/// Creates the first admin's account (verified, with `password`), or finds it from an earlier run
+/// (its password is then left as it is). Returns its id unless the step was skipped.
+async fn seed_admin_user(
+    clients: &Clients,
+    report: &mut SeedReport,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<Option<String>> {
+    let mut users = clients.user()?;
+    let created = users
+        .create_user(user::CreateUserRequest {
+            user: Some(user::User {
+                email: email.to_owned(),
+                first_name: "Platform".to_owned(),
+                last_name: "Admin".to_owned(),
+                ..Default::default()
+            }),
+            password: password.to_owned(),
+            request_id: "0193f1a0-0000-7000-8000-000000000001".to_owned(),
+        })
+        .await;
+    let created = match created {
+        Err(status) if status.code() == Code::AlreadyExists => {
+            let found = users
+                .list_users(user::ListUsersRequest {
+                    query: email.to_owned(),
+                    lifecycle: pos_api::pos::common::v1::Lifecycle::All.into(),
+                    page_size: 10,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner()
+                .users
+                .into_iter()
+                .find(|found| found.email.eq_ignore_ascii_case(email))
+                .ok_or_else(|| anyhow::anyhow!("{email} is taken but cannot be listed"))?;
+            report.steps.push(("admin user (already there)".to_owned(), StepOutcome::Done));
+            return Ok(Some(found.id));
+        }
+        other => other,
+    };
+    let id = created
+        .as_ref()
+        .ok()
+        .and_then(|response| response.get_ref().user.as_ref())
+        .map(|created| created.id.clone());
+    if record(report, "admin user", created)? {
+        report
+            .credentials
+            .push((email.to_owned(), password.to_owned()));
+    }
+    Ok(id)
+}
+
+/// Grants the built-in `admin` role, platform-wide, to the first admin.
+async fn seed_admin_grant(clients: &Clients, report: &mut SeedReport, admin_id: &str) -> anyhow::Result<()> {
+    let mut roles = clients.role()?;
+    let listed = roles
+        .list_roles(role::ListRolesRequest {
+            query: "admin".to_owned(),
+            page_size: 50,
+            ..Default::default()
+        })
+        .await;
+    let Some(listed) = ok_or_skipped(report, "admin role", listed)? else {
+        return Ok(());
+    };
+    let admin_role = listed
+        .into_inner()
+        .roles
+        .into_iter()
+        .find(|candidate| candidate.name == "admin" && candidate.built_in)
+        .ok_or_else(|| anyhow::anyhow!("the built-in admin role is missing"))?;
+    let granted = roles
+        .grant_role(role::GrantRoleRequest {
+            user_id: admin_id.to_owned(),
+            role_id: admin_role.id,
+            merchant_id: String::new(),
+            cashier_id: String::new(),
+        })
+        .await;
+    match granted {
+        Err(status) if status.code() == Code::AlreadyExists => {
+            report.steps.push(("admin role".to_owned(), StepOutcome::Done));
+        }
+        other => {
+            record(report, "admin role", other)?;
+        }
+    }
+    Ok(())
+}
+
+/// The response, or `None` after recording the step as skipped (UNIMPLEMENTED).
+fn ok_or_skipped<T>(
+    report: &mut SeedReport,
+    step: &str,
+    result: Result<tonic::Response<T>, tonic::Status>,
+) -> anyhow::Result<Option<tonic::Response<T>>> {
+    match result {
+        Err(status) if status.code() == Code::Unimplemented => {
+            report
+                .steps
+                .push((step.to_owned(), StepOutcome::Skipped(status.message().to_owned())));
+            Ok(None)
+        }
+        Err(status) => Err(anyhow::anyhow!("seeding {step} failed: {status}")),
+        Ok(response) => Ok(Some(response)),
+    }
+}
+
 /// Records a step; `Ok(true)` when it is done.
 fn record<T>(
     report: &mut SeedReport,
@@ -126,7 +230,7 @@ fn record<T>(
             report.steps.push((step.to_owned(), StepOutcome::Done));
             Ok(true)
         }
-        Err(status) if status.code() == tonic::Code::Unimplemented => {
+        Err(status) if status.code() == Code::Unimplemented => {
             report
                 .steps
                 .push((step.to_owned(), StepOutcome::Skipped(status.message().to_owned())));

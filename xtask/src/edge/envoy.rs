@@ -1,6 +1,8 @@
 //! The Envoy bootstrap (static, JSON): one listener whose HTTP connection manager runs CORS,
 //! grpc-web, the gRPC-JSON transcoder for every `pos.<module>.v1.*Service`, a local rate limit
-//! (on the auth routes only) and the router, with one HTTP/2 cluster per module.
+//! (on the AuthService RPCs that take credentials only) and the router, with one HTTP/2 cluster
+//! per module. The service credential header is removed from every request, and module-internal
+//! RPCs are not routed.
 //!
 //! Which process serves a module is only the `upstreams` map: every module at one address is the
 //! one-process topology, one address per module the split one.
@@ -10,7 +12,7 @@
 //! (`/pos.<module>.v1.` prefix). The REST routes (one per binding template, exact or regex) make
 //! the REST paths known before transcoding (CORS preflights, the rate limit of rejected calls)
 //! and route to the same cluster. The local rate limit runs after the transcoder, so it counts
-//! REST and gRPC calls to AuthService in the one token bucket of the `auth_grpc` route.
+//! REST and gRPC calls of one limited RPC (e.g. Login) in the one token bucket of its gRPC route.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -22,9 +24,24 @@ use serde_json::{Value, json};
 
 use super::descriptor::Contract;
 
-/// The module whose routes are rate limited.
-const AUTH_MODULE: &str = "auth";
-const AUTH_SERVICE_PREFIX: &str = "/pos.auth.v1.AuthService/";
+const AUTH_SERVICE: &str = "pos.auth.v1.AuthService";
+/// The AuthService RPCs that take a credential (password, code, email to mail) from an anonymous
+/// caller: rate limited per edge, so guessing and mail bombing are slow. Refreshing a session, the
+/// signed-in RPCs and the public keys are not limited.
+const RATE_LIMITED_AUTH_RPCS: [&str; 7] = [
+    "Register",
+    "VerifyEmail",
+    "ResendVerificationCode",
+    "Login",
+    "ForgotPassword",
+    "ResetPassword",
+    "ChangePassword",
+];
+/// RPCs only modules call each other (with the service credential): the edge does not route them.
+const INTERNAL_RPCS: [&str; 1] = ["/pos.auth.v1.AuthService/ProvisionCredential"];
+/// The header of the service credential (`pos_platform::access::SERVICE_HEADER`): removed from
+/// every request entering the edge, so no client can present one.
+const SERVICE_CREDENTIAL_HEADER: &str = "x-pos-service";
 
 /// What the Envoy bootstrap depends on besides the contract and the upstreams.
 #[derive(Clone, Debug)]
@@ -161,6 +178,7 @@ fn connection_manager(
                 "name": "pos",
                 "domains": ["*"],
                 "routes": routes(contract, options),
+                "request_headers_to_remove": [SERVICE_CREDENTIAL_HEADER],
                 "typed_per_filter_config": {"envoy.filters.http.cors": cors_policy()},
                 // `pos` answers CORS itself (for direct grpc-web); the edge's policy replaces it.
                 "response_headers_to_remove": [
@@ -222,8 +240,8 @@ fn connection_manager(
     })
 }
 
-/// The auth gRPC route (rate limited), one route per REST binding template, then one gRPC route
-/// per module.
+/// The internal RPCs (404), the rate-limited auth RPCs over gRPC, one route per REST binding
+/// template, then one gRPC route per module.
 fn routes(contract: &Contract, options: &EnvoyOptions) -> Vec<Value> {
     let limited = |route: &mut Value| {
         if let Some(limit) = options.auth_rate_limit {
@@ -234,21 +252,30 @@ fn routes(contract: &Contract, options: &EnvoyOptions) -> Vec<Value> {
     let action =
         |module: &str| json!({"cluster": cluster_name(module), "timeout": duration(options.route_timeout)});
     let mut routes = Vec::new();
-    if contract.modules().iter().any(|m| m == AUTH_MODULE) {
-        let mut route = json!({
-            "name": "auth_grpc",
-            "match": {"prefix": AUTH_SERVICE_PREFIX},
-            "route": action(AUTH_MODULE),
-        });
-        limited(&mut route);
-        routes.push(route);
+    for path in INTERNAL_RPCS {
+        routes.push(json!({
+            "name": format!("internal {path}"),
+            "match": {"path": path},
+            "direct_response": {"status": 404},
+        }));
+    }
+    for service in contract.services.iter().filter(|s| s.full_name == AUTH_SERVICE) {
+        for method in service.methods.iter().filter(|m| RATE_LIMITED_AUTH_RPCS.contains(&m.name.as_str())) {
+            let mut route = json!({
+                "name": format!("grpc {AUTH_SERVICE}/{}", method.name),
+                "match": {"path": format!("/{AUTH_SERVICE}/{}", method.name)},
+                "route": action(&service.module),
+            });
+            limited(&mut route);
+            routes.push(route);
+        }
     }
 
     // (exact?, template) → (module, rate limited?); exact paths first, then regexes, each sorted.
     let mut rest: BTreeMap<(bool, String), (String, bool, String)> = BTreeMap::new();
     for service in &contract.services {
-        let auth = AUTH_SERVICE_PREFIX.trim_matches('/') == service.full_name;
-        for binding in service.methods.iter().flat_map(|m| &m.bindings) {
+        for (method, binding) in service.methods.iter().flat_map(|m| m.bindings.iter().map(move |b| (m, b))) {
+            let auth = service.full_name == AUTH_SERVICE && RATE_LIMITED_AUTH_RPCS.contains(&method.name.as_str());
             let key = if binding.is_literal() {
                 (false, binding.template.clone())
             } else {
