@@ -25,7 +25,7 @@ use pos_api::pos::user::v1::GetUserRequest;
 use pos_api::pos::user::v1::user_service_client::UserServiceClient;
 use pos_api::policy::{POLICY, Rule, Scope};
 use tonic::Code;
-use tonic::codec::ProstCodec;
+use tonic_prost::ProstCodec;
 use tonic::transport::Channel;
 use tonic_types::StatusExt as _;
 

@@ -4,7 +4,10 @@
 //!
 //! Include with `#[path = "support/platform.rs"] mod platform;`.
 
-#![allow(dead_code, reason = "each test file uses a different part of the support code")]
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the support code"
+)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -23,10 +26,10 @@ use pos_platform::testkit::{self, TestDatabase};
 use tonic::transport::Channel;
 
 /// The service-credential secret of test platforms.
-pub const SERVICE_SECRET: &str = "test-service-token-secret";
+pub(crate) const SERVICE_SECRET: &str = "test-service-token-secret";
 
 /// The password of every identity [`TestPlatform`] creates.
-pub const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 #[derive(Parser)]
 struct Cli {
@@ -35,37 +38,37 @@ struct Cli {
 }
 
 /// A running platform and its database.
-pub struct TestPlatform {
+pub(crate) struct TestPlatform {
     /// The `pos` process (every module).
-    pub pos: pos::RunningPos,
+    pub(crate) pos: pos::RunningPos,
     /// Its database (dropped by [`TestPlatform::stop`]).
-    pub database: TestDatabase,
+    pub(crate) database: TestDatabase,
     /// Its configuration.
-    pub config: Config,
+    pub(crate) config: Config,
 }
 
 /// A signed-in user.
 #[derive(Clone, Debug)]
-pub struct Session {
+pub(crate) struct Session {
     /// The user's id.
-    pub user_id: String,
+    pub(crate) user_id: String,
     /// The user's email.
-    pub email: String,
+    pub(crate) email: String,
     /// Access token (`authorization: Bearer …`).
-    pub access_token: String,
+    pub(crate) access_token: String,
     /// Refresh token.
-    pub refresh_token: String,
+    pub(crate) refresh_token: String,
 }
 
 impl TestPlatform {
     /// Every module, mail sent to `smtp://127.0.0.1:9` (nothing listens: mails fail) unless
     /// [`TestPlatform::start_with`] names an SMTP server.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(&[]).await
     }
 
     /// Every module, with `args` (e.g. `["--smtp-url", &sink.url()]`) over the test defaults.
-    pub async fn start_with(args: &[&str]) -> Self {
+    pub(crate) async fn start_with(args: &[&str]) -> Self {
         let database = TestDatabase::migrated().await.expect("a migrated test database");
         let brokers = testkit::kafka_brokers();
         let redis = testkit::redis_url();
@@ -97,22 +100,26 @@ impl TestPlatform {
         argv.extend_from_slice(args);
         let config = Cli::try_parse_from(argv).expect("test arguments parse").config;
         let pos = pos::start(&config).await.expect("pos starts");
-        TestPlatform { pos, database, config }
+        TestPlatform {
+            pos,
+            database,
+            config,
+        }
     }
 
     /// Stops the process and drops the database.
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.pos.shutdown().await;
         let _ = self.database.drop_database().await;
     }
 
     /// Where gRPC is served.
-    pub fn grpc_addr(&self) -> SocketAddr {
+    pub(crate) fn grpc_addr(&self) -> SocketAddr {
         self.pos.grpc_addr
     }
 
     /// A gRPC channel to the process.
-    pub async fn channel(&self) -> Channel {
+    pub(crate) async fn channel(&self) -> Channel {
         Channel::from_shared(format!("http://{}", self.pos.grpc_addr))
             .expect("a valid address")
             .connect()
@@ -122,7 +129,7 @@ impl TestPlatform {
 
     /// `message` carrying a service credential (every permission, platform-wide), as modules
     /// and `cargo xtask seed` call each other.
-    pub fn as_service<T>(&self, message: T) -> tonic::Request<T> {
+    pub(crate) fn as_service<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         let credential = ServiceCredential::new(SERVICE_SECRET).mint("test", Utc::now());
         request
@@ -132,7 +139,7 @@ impl TestPlatform {
     }
 
     /// Creates a verified user with [`PASSWORD`] (as a service), without roles.
-    pub async fn create_user(&self, email: &str) -> String {
+    pub(crate) async fn create_user(&self, email: &str) -> String {
         let created = UserServiceClient::new(self.channel().await)
             .create_user(self.as_service(CreateUserRequest {
                 user: Some(User {
@@ -150,7 +157,7 @@ impl TestPlatform {
     }
 
     /// The id of the role named `name` (e.g. a built-in one).
-    pub async fn role_id(&self, name: &str) -> String {
+    pub(crate) async fn role_id(&self, name: &str) -> String {
         let roles = RoleServiceClient::new(self.channel().await)
             .list_roles(self.as_service(ListRolesRequest {
                 page_size: 500,
@@ -169,7 +176,13 @@ impl TestPlatform {
     }
 
     /// Grants role `name` to `user_id`, optionally bound to a merchant (and cashier).
-    pub async fn grant(&self, user_id: &str, name: &str, merchant_id: Option<&str>, cashier_id: Option<&str>) {
+    pub(crate) async fn grant(
+        &self,
+        user_id: &str,
+        name: &str,
+        merchant_id: Option<&str>,
+        cashier_id: Option<&str>,
+    ) {
         let role_id = self.role_id(name).await;
         RoleServiceClient::new(self.channel().await)
             .grant_role(self.as_service(GrantRoleRequest {
@@ -183,7 +196,7 @@ impl TestPlatform {
     }
 
     /// Signs `email` in with [`PASSWORD`].
-    pub async fn login(&self, email: &str) -> Session {
+    pub(crate) async fn login(&self, email: &str) -> Session {
         let response = AuthServiceClient::new(self.channel().await)
             .login(LoginRequest {
                 email: email.to_owned(),
@@ -203,7 +216,7 @@ impl TestPlatform {
     }
 
     /// A new user holding role `name` (bound to `merchant_id`/`cashier_id` when given), signed in.
-    pub async fn session_with_role(
+    pub(crate) async fn session_with_role(
         &self,
         email: &str,
         name: &str,
@@ -216,14 +229,14 @@ impl TestPlatform {
     }
 
     /// A new platform admin, signed in.
-    pub async fn admin(&self) -> Session {
+    pub(crate) async fn admin(&self) -> Session {
         let email = format!("admin-{}@example.com", uuid::Uuid::now_v7().simple());
         self.session_with_role(&email, "admin", None, None).await
     }
 }
 
 /// `message` with `authorization: Bearer <token>`.
-pub fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
+pub(crate) fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert(
         "authorization",
@@ -233,7 +246,7 @@ pub fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
 }
 
 /// The `sub` claim of an access token, read without verifying it (the server did).
-pub fn user_id_of(access_token: &str) -> String {
+pub(crate) fn user_id_of(access_token: &str) -> String {
     use base64::Engine as _;
     let payload = access_token
         .strip_prefix("v4.public.")
@@ -249,7 +262,7 @@ pub fn user_id_of(access_token: &str) -> String {
 }
 
 /// Polls `check` every 100 ms until it returns `Some`, panicking with `what` after `timeout`.
-pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
@@ -259,7 +272,10 @@ where
         if let Some(value) = check().await {
             return value;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
