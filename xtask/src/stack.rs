@@ -55,6 +55,9 @@ pub(crate) struct UpArgs {
     http_port: u16,
 }
 
+/// Connections PostgreSQL must accept for the test suites.
+const MIN_POSTGRES_CONNECTIONS: u32 = 500;
+
 /// Starts PostgreSQL when it is not listening (installing it as root when missing) and makes
 /// sure the `pos` role (allowed to create test databases) and database exist.
 pub(crate) fn ensure_postgres() -> Result<()> {
@@ -83,6 +86,19 @@ pub(crate) fn ensure_postgres() -> Result<()> {
         if psql("SELECT 1 FROM pg_database WHERE datname = 'pos'")?.trim() != "1" {
             psql("CREATE DATABASE pos OWNER pos")?;
             note("created database pos");
+        }
+        // Whole-platform tests run in parallel, each `pos` with its pool, relays and consumers:
+        // the Debian default of 100 connections is too few.
+        let max_connections: u32 = psql("SHOW max_connections")?.trim().parse().unwrap_or(0);
+        if max_connections < MIN_POSTGRES_CONNECTIONS {
+            psql(&format!("ALTER SYSTEM SET max_connections = {MIN_POSTGRES_CONNECTIONS}"))?;
+            let clusters = proc::output(Command::new("pg_lsclusters").arg("--no-header"))?;
+            if let Some(cluster) = clusters.lines().next() {
+                let fields: Vec<&str> = cluster.split_whitespace().collect();
+                run(Command::new("pg_ctlcluster").args([fields[0], fields[1], "restart"]))?;
+                wait_for_port(POSTGRES_ADDR, "PostgreSQL", Duration::from_secs(30))?;
+            }
+            note(format!("raised max_connections from {max_connections} to {MIN_POSTGRES_CONNECTIONS}"));
         }
     } else {
         note("not root: expecting role `pos` (password `pos`, CREATEDB) and database `pos` to exist");

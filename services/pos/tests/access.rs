@@ -245,3 +245,107 @@ async fn users_read_their_own_record_and_grants_but_not_anyone_elses() {
     roles.list_user_roles(list_roles(&admin.access_token, &other.user_id)).await.unwrap();
     platform.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The access layer's answers
+// ---------------------------------------------------------------------------------------------
+
+/// The ErrorInfo reason of a refusal.
+fn reason(status: &tonic::Status) -> String {
+    status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
+}
+
+/// No token, a malformed token and a token signed by a key the platform never had are refused
+/// with UNAUTHENTICATED and a reason saying which.
+#[tokio::test]
+async fn requests_without_a_valid_access_token_are_unauthenticated() {
+    let platform = TestPlatform::start().await;
+    let mut users = UserServiceClient::new(platform.channel().await);
+    let list = || pos_api::pos::user::v1::ListUsersRequest::default();
+
+    let missing = users.list_users(list()).await.unwrap_err();
+    assert_eq!((missing.code(), reason(&missing).as_str()), (Code::Unauthenticated, "TOKEN_MISSING"));
+
+    let garbage = users.list_users(bearer("v4.public.garbage", list())).await.unwrap_err();
+    assert_eq!((garbage.code(), reason(&garbage).as_str()), (Code::Unauthenticated, "TOKEN_INVALID"));
+
+    // A well-formed token signed by a stranger's key.
+    let stranger = pos_platform::access_token::SigningKey::generate().unwrap();
+    let now = chrono::Utc::now();
+    let forged = stranger
+        .issue(&pos_platform::access_token::AccessClaims {
+            user_id: uuid::Uuid::now_v7(),
+            token_id: uuid::Uuid::now_v7(),
+            session_id: uuid::Uuid::now_v7(),
+            roles: BTreeSet::from(["admin".to_owned()]),
+            merchant_id: None,
+            cashier_id: None,
+            issued_at: now,
+            expires_at: now + chrono::Duration::minutes(5),
+        })
+        .unwrap();
+    let refused = users.list_users(bearer(&forged, list())).await.unwrap_err();
+    assert_eq!((refused.code(), reason(&refused).as_str()), (Code::Unauthenticated, "TOKEN_INVALID"));
+    platform.stop().await;
+}
+
+/// A service credential minted with another secret (or expired) is refused, not ignored.
+#[tokio::test]
+async fn a_service_credential_with_the_wrong_secret_is_refused() {
+    let platform = TestPlatform::start().await;
+    let mut users = UserServiceClient::new(platform.channel().await);
+    let mut request = tonic::Request::new(pos_api::pos::user::v1::ListUsersRequest::default());
+    let forged = pos_platform::access::ServiceCredential::new("guessed secret").mint("attacker", chrono::Utc::now());
+    request
+        .metadata_mut()
+        .insert(pos_platform::access::SERVICE_HEADER, forged.parse().unwrap());
+
+    let refused = users.list_users(request).await.unwrap_err();
+
+    assert_eq!(
+        (refused.code(), reason(&refused).as_str()),
+        (Code::Unauthenticated, "SERVICE_CREDENTIAL_INVALID")
+    );
+    let allowed = users
+        .list_users(platform.as_service(pos_api::pos::user::v1::ListUsersRequest::default()))
+        .await;
+    assert!(allowed.is_ok(), "{allowed:?}");
+    platform.stop().await;
+}
+
+/// Revoking a grant takes effect within seconds — the role module's UserRolesChanged event drops
+/// the cached grants — long before the cache entry's own expiry or the access token's.
+#[tokio::test]
+async fn a_revoked_role_stops_working_at_once_for_a_signed_in_user() {
+    let platform = TestPlatform::start().await;
+    // Two admins: the last active admin cannot lose the role (LAST_ADMIN).
+    let _first = platform.admin().await;
+    let admin = platform.admin().await;
+    let mut users = UserServiceClient::new(platform.channel().await);
+    let list = |token: &str| bearer(token, pos_api::pos::user::v1::ListUsersRequest::default());
+    users.list_users(list(&admin.access_token)).await.unwrap();
+
+    let admin_role = platform.role_id("admin").await;
+    RoleServiceClient::new(platform.channel().await)
+        .revoke_role(platform.as_service(pos_api::pos::role::v1::RevokeRoleRequest {
+            user_id: admin.user_id.clone(),
+            role_id: admin_role,
+        }))
+        .await
+        .unwrap();
+
+    let started = std::time::Instant::now();
+    let denied = platform::eventually(std::time::Duration::from_secs(20), "the revoked role to stop working", || {
+        let mut users = users.clone();
+        let request = list(&admin.access_token);
+        async move { users.list_users(request).await.err() }
+    })
+    .await;
+    assert_eq!((denied.code(), reason(&denied).as_str()), (Code::PermissionDenied, "PERMISSION_MISSING"));
+    assert!(
+        started.elapsed() < pos_platform::access::GRANTS_TTL,
+        "dropped by the event, not by the cache expiry ({:?})",
+        started.elapsed()
+    );
+    platform.stop().await;
+}
