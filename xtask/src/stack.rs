@@ -91,14 +91,18 @@ pub(crate) fn ensure_postgres() -> Result<()> {
         // the Debian default of 100 connections is too few.
         let max_connections: u32 = psql("SHOW max_connections")?.trim().parse().unwrap_or(0);
         if max_connections < MIN_POSTGRES_CONNECTIONS {
-            psql(&format!("ALTER SYSTEM SET max_connections = {MIN_POSTGRES_CONNECTIONS}"))?;
+            psql(&format!(
+                "ALTER SYSTEM SET max_connections = {MIN_POSTGRES_CONNECTIONS}"
+            ))?;
             let clusters = proc::output(Command::new("pg_lsclusters").arg("--no-header"))?;
             if let Some(cluster) = clusters.lines().next() {
                 let fields: Vec<&str> = cluster.split_whitespace().collect();
                 run(Command::new("pg_ctlcluster").args([fields[0], fields[1], "restart"]))?;
                 wait_for_port(POSTGRES_ADDR, "PostgreSQL", Duration::from_secs(30))?;
             }
-            note(format!("raised max_connections from {max_connections} to {MIN_POSTGRES_CONNECTIONS}"));
+            note(format!(
+                "raised max_connections from {max_connections} to {MIN_POSTGRES_CONNECTIONS}"
+            ));
         }
     } else {
         note("not root: expecting role `pos` (password `pos`, CREATEDB) and database `pos` to exist");

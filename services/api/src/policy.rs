@@ -57,15 +57,27 @@ const fn grant(any_of: &'static [&'static str], scope: Scope) -> Grant {
 /// (`RoleService.ListPermissions`) and refuses roles naming anything else.
 pub const PERMISSIONS: &[(&str, &str)] = &[
     ("user.read", "Read any user account."),
-    ("user.write", "Create, change, trash, restore and purge user accounts."),
+    (
+        "user.write",
+        "Create, change, trash, restore and purge user accounts.",
+    ),
     ("role.read", "Read roles, permissions and every user's grants."),
-    ("role.write", "Create, change and delete roles; grant and revoke them."),
+    (
+        "role.write",
+        "Create, change and delete roles; grant and revoke them.",
+    ),
     ("merchant.read", "Read merchants (stores)."),
     ("merchant.write", "Change merchants and their documents."),
-    ("merchant.review", "Approve, reject, suspend and reactivate merchants; review their documents."),
+    (
+        "merchant.review",
+        "Approve, reject, suspend and reactivate merchants; review their documents.",
+    ),
     ("merchant.settle", "Request and read merchant settlements."),
     ("cashier.read", "Read cashier accounts."),
-    ("cashier.write", "Create, change, disable and delete cashier accounts."),
+    (
+        "cashier.write",
+        "Create, change, disable and delete cashier accounts.",
+    ),
     ("category.write", "Create, change and delete product categories."),
     ("product.read", "Read products, stock and stock movements."),
     ("product.write", "Create, change and delete products."),
@@ -93,133 +105,502 @@ pub const POLICY: &[(&str, Rule)] = &[
     ("/pos.auth.v1.AuthService/ForgotPassword", Rule::Anonymous),
     ("/pos.auth.v1.AuthService/ResetPassword", Rule::Anonymous),
     ("/pos.auth.v1.AuthService/ChangePassword", Rule::SignedIn),
-    ("/pos.auth.v1.AuthService/ProvisionCredential", Rule::Requires(grant(&["user.write"], Scope::Platform))),
+    (
+        "/pos.auth.v1.AuthService/ProvisionCredential",
+        Rule::Requires(grant(&["user.write"], Scope::Platform)),
+    ),
     ("/pos.auth.v1.AuthService/ListSigningKeys", Rule::Anonymous),
-    ("/pos.cashier.v1.CashierService/GetCashier", Rule::Requires(grant(&["cashier.read"], Scope::Cashier))),
-    ("/pos.cashier.v1.CashierService/ListCashiers", Rule::Requires(grant(&["cashier.read"], Scope::Merchant))),
-    ("/pos.cashier.v1.CashierService/CreateCashier", Rule::Requires(grant(&["cashier.write"], Scope::Merchant))),
-    ("/pos.cashier.v1.CashierService/UpdateCashier", Rule::Requires(grant(&["cashier.write"], Scope::Merchant))),
-    ("/pos.cashier.v1.CashierService/DisableCashier", Rule::Requires(grant(&["cashier.write"], Scope::Merchant))),
-    ("/pos.cashier.v1.CashierService/EnableCashier", Rule::Requires(grant(&["cashier.write"], Scope::Merchant))),
-    ("/pos.cashier.v1.CashierService/DeleteCashier", Rule::Requires(grant(&["cashier.write"], Scope::Merchant))),
-    ("/pos.cashier.v1.CashierService/RestoreCashier", Rule::Requires(grant(&["cashier.write"], Scope::Merchant))),
-    ("/pos.cashier.v1.CashierService/PurgeCashier", Rule::Requires(grant(&["cashier.write"], Scope::Merchant))),
-    ("/pos.cashier.v1.CashierService/RestoreTrashedCashiers", Rule::Requires(grant(&["cashier.write"], Scope::Merchant))),
-    ("/pos.cashier.v1.CashierService/PurgeTrashedCashiers", Rule::Requires(grant(&["cashier.write"], Scope::Merchant))),
+    (
+        "/pos.cashier.v1.CashierService/GetCashier",
+        Rule::Requires(grant(&["cashier.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.cashier.v1.CashierService/ListCashiers",
+        Rule::Requires(grant(&["cashier.read"], Scope::Merchant)),
+    ),
+    (
+        "/pos.cashier.v1.CashierService/CreateCashier",
+        Rule::Requires(grant(&["cashier.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.cashier.v1.CashierService/UpdateCashier",
+        Rule::Requires(grant(&["cashier.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.cashier.v1.CashierService/DisableCashier",
+        Rule::Requires(grant(&["cashier.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.cashier.v1.CashierService/EnableCashier",
+        Rule::Requires(grant(&["cashier.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.cashier.v1.CashierService/DeleteCashier",
+        Rule::Requires(grant(&["cashier.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.cashier.v1.CashierService/RestoreCashier",
+        Rule::Requires(grant(&["cashier.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.cashier.v1.CashierService/PurgeCashier",
+        Rule::Requires(grant(&["cashier.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.cashier.v1.CashierService/RestoreTrashedCashiers",
+        Rule::Requires(grant(&["cashier.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.cashier.v1.CashierService/PurgeTrashedCashiers",
+        Rule::Requires(grant(&["cashier.write"], Scope::Merchant)),
+    ),
     ("/pos.category.v1.CategoryService/GetCategory", Rule::SignedIn),
     ("/pos.category.v1.CategoryService/ListCategories", Rule::SignedIn),
-    ("/pos.category.v1.CategoryService/CreateCategory", Rule::Requires(grant(&["category.write"], Scope::Platform))),
-    ("/pos.category.v1.CategoryService/UpdateCategory", Rule::Requires(grant(&["category.write"], Scope::Platform))),
-    ("/pos.category.v1.CategoryService/DeleteCategory", Rule::Requires(grant(&["category.write"], Scope::Platform))),
-    ("/pos.category.v1.CategoryService/RestoreCategory", Rule::Requires(grant(&["category.write"], Scope::Platform))),
-    ("/pos.category.v1.CategoryService/PurgeCategory", Rule::Requires(grant(&["category.write"], Scope::Platform))),
-    ("/pos.category.v1.CategoryService/RestoreTrashedCategories", Rule::Requires(grant(&["category.write"], Scope::Platform))),
-    ("/pos.category.v1.CategoryService/PurgeTrashedCategories", Rule::Requires(grant(&["category.write"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantService/GetMerchant", Rule::Requires(grant(&["merchant.read"], Scope::Cashier))),
-    ("/pos.merchant.v1.MerchantService/ListMerchants", Rule::Requires(grant(&["merchant.read"], Scope::Cashier))),
-    ("/pos.merchant.v1.MerchantService/CreateMerchant", Rule::OwnOr(grant(&["merchant.write"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantService/UpdateMerchant", Rule::Requires(grant(&["merchant.write"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantService/ApproveMerchant", Rule::Requires(grant(&["merchant.review"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantService/RejectMerchant", Rule::Requires(grant(&["merchant.review"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantService/SuspendMerchant", Rule::Requires(grant(&["merchant.review"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantService/ReactivateMerchant", Rule::Requires(grant(&["merchant.review"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantService/DeleteMerchant", Rule::Requires(grant(&["merchant.write"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantService/RestoreMerchant", Rule::Requires(grant(&["merchant.write"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantService/PurgeMerchant", Rule::Requires(grant(&["merchant.write"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantService/RestoreTrashedMerchants", Rule::Requires(grant(&["merchant.write"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantService/PurgeTrashedMerchants", Rule::Requires(grant(&["merchant.write"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantService/RequestSettlement", Rule::Requires(grant(&["merchant.settle"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantService/GetSettlement", Rule::Requires(grant(&["merchant.settle"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantService/ListSettlements", Rule::Requires(grant(&["merchant.settle"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantDocumentService/GetMerchantDocument", Rule::Requires(grant(&["merchant.write", "merchant.review"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantDocumentService/ListMerchantDocuments", Rule::Requires(grant(&["merchant.write", "merchant.review"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantDocumentService/UploadMerchantDocument", Rule::Requires(grant(&["merchant.write"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantDocumentService/ReplaceMerchantDocumentFile", Rule::Requires(grant(&["merchant.write"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantDocumentService/ReviewMerchantDocument", Rule::Requires(grant(&["merchant.review"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantDocumentService/DownloadMerchantDocument", Rule::Requires(grant(&["merchant.write", "merchant.review"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantDocumentService/DeleteMerchantDocument", Rule::Requires(grant(&["merchant.write"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantDocumentService/RestoreMerchantDocument", Rule::Requires(grant(&["merchant.write"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantDocumentService/PurgeMerchantDocument", Rule::Requires(grant(&["merchant.write"], Scope::Platform))),
-    ("/pos.merchant.v1.MerchantDocumentService/RestoreTrashedMerchantDocuments", Rule::Requires(grant(&["merchant.write"], Scope::Merchant))),
-    ("/pos.merchant.v1.MerchantDocumentService/PurgeTrashedMerchantDocuments", Rule::Requires(grant(&["merchant.write"], Scope::Platform))),
-    ("/pos.notification.v1.NotificationService/ListNotifications", Rule::Requires(grant(&["notification.read"], Scope::Platform))),
-    ("/pos.notification.v1.NotificationService/GetNotification", Rule::Requires(grant(&["notification.read"], Scope::Platform))),
-    ("/pos.notification.v1.NotificationService/ResendNotification", Rule::Requires(grant(&["notification.write"], Scope::Platform))),
-    ("/pos.order.v1.CartService/CreateCart", Rule::Requires(grant(&["order.write"], Scope::Cashier))),
-    ("/pos.order.v1.CartService/GetCart", Rule::Requires(grant(&["order.read"], Scope::Cashier))),
-    ("/pos.order.v1.CartService/AddCartLine", Rule::Requires(grant(&["order.write"], Scope::Cashier))),
-    ("/pos.order.v1.CartService/UpdateCartLine", Rule::Requires(grant(&["order.write"], Scope::Cashier))),
-    ("/pos.order.v1.CartService/RemoveCartLine", Rule::Requires(grant(&["order.write"], Scope::Cashier))),
-    ("/pos.order.v1.CartService/DeleteCart", Rule::Requires(grant(&["order.write"], Scope::Cashier))),
-    ("/pos.order.v1.CartService/CheckoutCart", Rule::Requires(grant(&["order.write"], Scope::Cashier))),
-    ("/pos.order.v1.OrderService/GetOrder", Rule::Requires(grant(&["order.read"], Scope::Cashier))),
-    ("/pos.order.v1.OrderService/ListOrders", Rule::Requires(grant(&["order.read"], Scope::Cashier))),
-    ("/pos.order.v1.OrderService/CreateOrder", Rule::Requires(grant(&["order.write"], Scope::Cashier))),
-    ("/pos.order.v1.OrderService/UpdateOrderLines", Rule::Requires(grant(&["order.write"], Scope::Cashier))),
-    ("/pos.order.v1.OrderService/CancelOrder", Rule::Requires(grant(&["order.write"], Scope::Cashier))),
-    ("/pos.order.v1.OrderService/RefundOrder", Rule::Requires(grant(&["order.refund"], Scope::Cashier))),
-    ("/pos.order.v1.OrderService/GetReceipt", Rule::Requires(grant(&["order.read"], Scope::Cashier))),
-    ("/pos.order.v1.OrderService/DeleteOrder", Rule::Requires(grant(&["order.write"], Scope::Merchant))),
-    ("/pos.order.v1.OrderService/RestoreOrder", Rule::Requires(grant(&["order.write"], Scope::Merchant))),
-    ("/pos.order.v1.OrderService/PurgeOrder", Rule::Requires(grant(&["order.write"], Scope::Merchant))),
-    ("/pos.order.v1.OrderService/RestoreTrashedOrders", Rule::Requires(grant(&["order.write"], Scope::Merchant))),
-    ("/pos.order.v1.OrderService/PurgeTrashedOrders", Rule::Requires(grant(&["order.write"], Scope::Merchant))),
-    ("/pos.order.v1.OrderItemService/ListOrderItems", Rule::Requires(grant(&["order.read"], Scope::Cashier))),
-    ("/pos.product.v1.ProductService/GetProduct", Rule::Requires(grant(&["product.read"], Scope::Cashier))),
-    ("/pos.product.v1.ProductService/LookupProductByBarcode", Rule::Requires(grant(&["product.read"], Scope::Cashier))),
-    ("/pos.product.v1.ProductService/ListProducts", Rule::Requires(grant(&["product.read"], Scope::Cashier))),
-    ("/pos.product.v1.ProductService/CreateProduct", Rule::Requires(grant(&["product.write"], Scope::Merchant))),
-    ("/pos.product.v1.ProductService/UpdateProduct", Rule::Requires(grant(&["product.write"], Scope::Merchant))),
-    ("/pos.product.v1.ProductService/UploadProductImage", Rule::Requires(grant(&["product.write"], Scope::Merchant))),
-    ("/pos.product.v1.ProductService/DeleteProduct", Rule::Requires(grant(&["product.write"], Scope::Merchant))),
-    ("/pos.product.v1.ProductService/RestoreProduct", Rule::Requires(grant(&["product.write"], Scope::Merchant))),
-    ("/pos.product.v1.ProductService/PurgeProduct", Rule::Requires(grant(&["product.write"], Scope::Merchant))),
-    ("/pos.product.v1.ProductService/RestoreTrashedProducts", Rule::Requires(grant(&["product.write"], Scope::Merchant))),
-    ("/pos.product.v1.ProductService/PurgeTrashedProducts", Rule::Requires(grant(&["product.write"], Scope::Merchant))),
-    ("/pos.product.v1.ProductService/AdjustStock", Rule::Requires(grant(&["product.stock"], Scope::Merchant))),
-    ("/pos.product.v1.ProductService/ListStockMovements", Rule::Requires(grant(&["product.read"], Scope::Merchant))),
-    ("/pos.product.v1.ProductService/ReserveStock", Rule::Requires(grant(&["product.stock"], Scope::Platform))),
-    ("/pos.product.v1.ProductService/CommitReservation", Rule::Requires(grant(&["product.stock"], Scope::Platform))),
-    ("/pos.product.v1.ProductService/ReleaseReservation", Rule::Requires(grant(&["product.stock"], Scope::Platform))),
-    ("/pos.product.v1.ProductService/GetReservation", Rule::Requires(grant(&["product.read"], Scope::Merchant))),
-    ("/pos.report.v1.ReportService/CompareRevenue", Rule::Requires(grant(&["report.read"], Scope::Cashier))),
-    ("/pos.report.v1.ReportService/GetRevenueBreakdown", Rule::Requires(grant(&["report.read"], Scope::Cashier))),
-    ("/pos.report.v1.ReportService/GetCashierSales", Rule::Requires(grant(&["report.read"], Scope::Cashier))),
-    ("/pos.report.v1.ReportService/GetCategorySales", Rule::Requires(grant(&["report.read"], Scope::Cashier))),
-    ("/pos.report.v1.ReportService/ComparePaymentStatuses", Rule::Requires(grant(&["report.read"], Scope::Cashier))),
-    ("/pos.report.v1.ReportService/ComparePaymentMethods", Rule::Requires(grant(&["report.read"], Scope::Cashier))),
-    ("/pos.role.v1.RoleService/GetRole", Rule::Requires(grant(&["role.read"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/ListRoles", Rule::Requires(grant(&["role.read"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/CreateRole", Rule::Requires(grant(&["role.write"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/UpdateRole", Rule::Requires(grant(&["role.write"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/DeleteRole", Rule::Requires(grant(&["role.write"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/RestoreRole", Rule::Requires(grant(&["role.write"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/PurgeRole", Rule::Requires(grant(&["role.write"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/RestoreTrashedRoles", Rule::Requires(grant(&["role.write"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/PurgeTrashedRoles", Rule::Requires(grant(&["role.write"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/ListPermissions", Rule::Requires(grant(&["role.read"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/ListUserRoles", Rule::OwnOr(grant(&["role.read"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/GrantRole", Rule::Requires(grant(&["role.write"], Scope::Platform))),
-    ("/pos.role.v1.RoleService/RevokeRole", Rule::Requires(grant(&["role.write"], Scope::Platform))),
-    ("/pos.transaction.v1.TransactionService/GetTransaction", Rule::Requires(grant(&["transaction.read"], Scope::Cashier))),
-    ("/pos.transaction.v1.TransactionService/ListTransactions", Rule::Requires(grant(&["transaction.read"], Scope::Cashier))),
-    ("/pos.transaction.v1.TransactionService/CreatePayment", Rule::Requires(grant(&["transaction.write"], Scope::Cashier))),
-    ("/pos.transaction.v1.TransactionService/VoidPayment", Rule::Requires(grant(&["transaction.write"], Scope::Cashier))),
-    ("/pos.transaction.v1.TransactionService/DeleteTransaction", Rule::Requires(grant(&["transaction.write"], Scope::Merchant))),
-    ("/pos.transaction.v1.TransactionService/RestoreTransaction", Rule::Requires(grant(&["transaction.write"], Scope::Merchant))),
-    ("/pos.transaction.v1.TransactionService/PurgeTransaction", Rule::Requires(grant(&["transaction.write"], Scope::Merchant))),
-    ("/pos.transaction.v1.TransactionService/RestoreTrashedTransactions", Rule::Requires(grant(&["transaction.write"], Scope::Merchant))),
-    ("/pos.transaction.v1.TransactionService/PurgeTrashedTransactions", Rule::Requires(grant(&["transaction.write"], Scope::Merchant))),
-    ("/pos.user.v1.UserService/GetUser", Rule::OwnOr(grant(&["user.read"], Scope::Platform))),
-    ("/pos.user.v1.UserService/ListUsers", Rule::Requires(grant(&["user.read"], Scope::Platform))),
-    ("/pos.user.v1.UserService/CreateUser", Rule::Requires(grant(&["user.write"], Scope::Platform))),
-    ("/pos.user.v1.UserService/UpdateUser", Rule::Requires(grant(&["user.write"], Scope::Platform))),
+    (
+        "/pos.category.v1.CategoryService/CreateCategory",
+        Rule::Requires(grant(&["category.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.category.v1.CategoryService/UpdateCategory",
+        Rule::Requires(grant(&["category.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.category.v1.CategoryService/DeleteCategory",
+        Rule::Requires(grant(&["category.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.category.v1.CategoryService/RestoreCategory",
+        Rule::Requires(grant(&["category.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.category.v1.CategoryService/PurgeCategory",
+        Rule::Requires(grant(&["category.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.category.v1.CategoryService/RestoreTrashedCategories",
+        Rule::Requires(grant(&["category.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.category.v1.CategoryService/PurgeTrashedCategories",
+        Rule::Requires(grant(&["category.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/GetMerchant",
+        Rule::Requires(grant(&["merchant.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/ListMerchants",
+        Rule::Requires(grant(&["merchant.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/CreateMerchant",
+        Rule::OwnOr(grant(&["merchant.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/UpdateMerchant",
+        Rule::Requires(grant(&["merchant.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/ApproveMerchant",
+        Rule::Requires(grant(&["merchant.review"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/RejectMerchant",
+        Rule::Requires(grant(&["merchant.review"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/SuspendMerchant",
+        Rule::Requires(grant(&["merchant.review"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/ReactivateMerchant",
+        Rule::Requires(grant(&["merchant.review"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/DeleteMerchant",
+        Rule::Requires(grant(&["merchant.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/RestoreMerchant",
+        Rule::Requires(grant(&["merchant.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/PurgeMerchant",
+        Rule::Requires(grant(&["merchant.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/RestoreTrashedMerchants",
+        Rule::Requires(grant(&["merchant.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/PurgeTrashedMerchants",
+        Rule::Requires(grant(&["merchant.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/RequestSettlement",
+        Rule::Requires(grant(&["merchant.settle"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/GetSettlement",
+        Rule::Requires(grant(&["merchant.settle"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantService/ListSettlements",
+        Rule::Requires(grant(&["merchant.settle"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/GetMerchantDocument",
+        Rule::Requires(grant(&["merchant.write", "merchant.review"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/ListMerchantDocuments",
+        Rule::Requires(grant(&["merchant.write", "merchant.review"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/UploadMerchantDocument",
+        Rule::Requires(grant(&["merchant.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/ReplaceMerchantDocumentFile",
+        Rule::Requires(grant(&["merchant.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/ReviewMerchantDocument",
+        Rule::Requires(grant(&["merchant.review"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/DownloadMerchantDocument",
+        Rule::Requires(grant(&["merchant.write", "merchant.review"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/DeleteMerchantDocument",
+        Rule::Requires(grant(&["merchant.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/RestoreMerchantDocument",
+        Rule::Requires(grant(&["merchant.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/PurgeMerchantDocument",
+        Rule::Requires(grant(&["merchant.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/RestoreTrashedMerchantDocuments",
+        Rule::Requires(grant(&["merchant.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.merchant.v1.MerchantDocumentService/PurgeTrashedMerchantDocuments",
+        Rule::Requires(grant(&["merchant.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.notification.v1.NotificationService/ListNotifications",
+        Rule::Requires(grant(&["notification.read"], Scope::Platform)),
+    ),
+    (
+        "/pos.notification.v1.NotificationService/GetNotification",
+        Rule::Requires(grant(&["notification.read"], Scope::Platform)),
+    ),
+    (
+        "/pos.notification.v1.NotificationService/ResendNotification",
+        Rule::Requires(grant(&["notification.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.order.v1.CartService/CreateCart",
+        Rule::Requires(grant(&["order.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.CartService/GetCart",
+        Rule::Requires(grant(&["order.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.CartService/AddCartLine",
+        Rule::Requires(grant(&["order.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.CartService/UpdateCartLine",
+        Rule::Requires(grant(&["order.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.CartService/RemoveCartLine",
+        Rule::Requires(grant(&["order.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.CartService/DeleteCart",
+        Rule::Requires(grant(&["order.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.CartService/CheckoutCart",
+        Rule::Requires(grant(&["order.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.OrderService/GetOrder",
+        Rule::Requires(grant(&["order.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.OrderService/ListOrders",
+        Rule::Requires(grant(&["order.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.OrderService/CreateOrder",
+        Rule::Requires(grant(&["order.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.OrderService/UpdateOrderLines",
+        Rule::Requires(grant(&["order.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.OrderService/CancelOrder",
+        Rule::Requires(grant(&["order.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.OrderService/RefundOrder",
+        Rule::Requires(grant(&["order.refund"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.OrderService/GetReceipt",
+        Rule::Requires(grant(&["order.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.order.v1.OrderService/DeleteOrder",
+        Rule::Requires(grant(&["order.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.order.v1.OrderService/RestoreOrder",
+        Rule::Requires(grant(&["order.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.order.v1.OrderService/PurgeOrder",
+        Rule::Requires(grant(&["order.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.order.v1.OrderService/RestoreTrashedOrders",
+        Rule::Requires(grant(&["order.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.order.v1.OrderService/PurgeTrashedOrders",
+        Rule::Requires(grant(&["order.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.order.v1.OrderItemService/ListOrderItems",
+        Rule::Requires(grant(&["order.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.product.v1.ProductService/GetProduct",
+        Rule::Requires(grant(&["product.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.product.v1.ProductService/LookupProductByBarcode",
+        Rule::Requires(grant(&["product.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.product.v1.ProductService/ListProducts",
+        Rule::Requires(grant(&["product.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.product.v1.ProductService/CreateProduct",
+        Rule::Requires(grant(&["product.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.product.v1.ProductService/UpdateProduct",
+        Rule::Requires(grant(&["product.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.product.v1.ProductService/UploadProductImage",
+        Rule::Requires(grant(&["product.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.product.v1.ProductService/DeleteProduct",
+        Rule::Requires(grant(&["product.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.product.v1.ProductService/RestoreProduct",
+        Rule::Requires(grant(&["product.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.product.v1.ProductService/PurgeProduct",
+        Rule::Requires(grant(&["product.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.product.v1.ProductService/RestoreTrashedProducts",
+        Rule::Requires(grant(&["product.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.product.v1.ProductService/PurgeTrashedProducts",
+        Rule::Requires(grant(&["product.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.product.v1.ProductService/AdjustStock",
+        Rule::Requires(grant(&["product.stock"], Scope::Merchant)),
+    ),
+    (
+        "/pos.product.v1.ProductService/ListStockMovements",
+        Rule::Requires(grant(&["product.read"], Scope::Merchant)),
+    ),
+    (
+        "/pos.product.v1.ProductService/ReserveStock",
+        Rule::Requires(grant(&["product.stock"], Scope::Platform)),
+    ),
+    (
+        "/pos.product.v1.ProductService/CommitReservation",
+        Rule::Requires(grant(&["product.stock"], Scope::Platform)),
+    ),
+    (
+        "/pos.product.v1.ProductService/ReleaseReservation",
+        Rule::Requires(grant(&["product.stock"], Scope::Platform)),
+    ),
+    (
+        "/pos.product.v1.ProductService/GetReservation",
+        Rule::Requires(grant(&["product.read"], Scope::Merchant)),
+    ),
+    (
+        "/pos.report.v1.ReportService/CompareRevenue",
+        Rule::Requires(grant(&["report.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.report.v1.ReportService/GetRevenueBreakdown",
+        Rule::Requires(grant(&["report.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.report.v1.ReportService/GetCashierSales",
+        Rule::Requires(grant(&["report.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.report.v1.ReportService/GetCategorySales",
+        Rule::Requires(grant(&["report.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.report.v1.ReportService/ComparePaymentStatuses",
+        Rule::Requires(grant(&["report.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.report.v1.ReportService/ComparePaymentMethods",
+        Rule::Requires(grant(&["report.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.role.v1.RoleService/GetRole",
+        Rule::Requires(grant(&["role.read"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/ListRoles",
+        Rule::Requires(grant(&["role.read"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/CreateRole",
+        Rule::Requires(grant(&["role.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/UpdateRole",
+        Rule::Requires(grant(&["role.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/DeleteRole",
+        Rule::Requires(grant(&["role.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/RestoreRole",
+        Rule::Requires(grant(&["role.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/PurgeRole",
+        Rule::Requires(grant(&["role.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/RestoreTrashedRoles",
+        Rule::Requires(grant(&["role.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/PurgeTrashedRoles",
+        Rule::Requires(grant(&["role.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/ListPermissions",
+        Rule::Requires(grant(&["role.read"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/ListUserRoles",
+        Rule::OwnOr(grant(&["role.read"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/GrantRole",
+        Rule::Requires(grant(&["role.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.role.v1.RoleService/RevokeRole",
+        Rule::Requires(grant(&["role.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.transaction.v1.TransactionService/GetTransaction",
+        Rule::Requires(grant(&["transaction.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.transaction.v1.TransactionService/ListTransactions",
+        Rule::Requires(grant(&["transaction.read"], Scope::Cashier)),
+    ),
+    (
+        "/pos.transaction.v1.TransactionService/CreatePayment",
+        Rule::Requires(grant(&["transaction.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.transaction.v1.TransactionService/VoidPayment",
+        Rule::Requires(grant(&["transaction.write"], Scope::Cashier)),
+    ),
+    (
+        "/pos.transaction.v1.TransactionService/DeleteTransaction",
+        Rule::Requires(grant(&["transaction.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.transaction.v1.TransactionService/RestoreTransaction",
+        Rule::Requires(grant(&["transaction.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.transaction.v1.TransactionService/PurgeTransaction",
+        Rule::Requires(grant(&["transaction.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.transaction.v1.TransactionService/RestoreTrashedTransactions",
+        Rule::Requires(grant(&["transaction.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.transaction.v1.TransactionService/PurgeTrashedTransactions",
+        Rule::Requires(grant(&["transaction.write"], Scope::Merchant)),
+    ),
+    (
+        "/pos.user.v1.UserService/GetUser",
+        Rule::OwnOr(grant(&["user.read"], Scope::Platform)),
+    ),
+    (
+        "/pos.user.v1.UserService/ListUsers",
+        Rule::Requires(grant(&["user.read"], Scope::Platform)),
+    ),
+    (
+        "/pos.user.v1.UserService/CreateUser",
+        Rule::Requires(grant(&["user.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.user.v1.UserService/UpdateUser",
+        Rule::Requires(grant(&["user.write"], Scope::Platform)),
+    ),
     ("/pos.user.v1.UserService/UpdateMyProfile", Rule::SignedIn),
-    ("/pos.user.v1.UserService/DeleteUser", Rule::Requires(grant(&["user.write"], Scope::Platform))),
-    ("/pos.user.v1.UserService/RestoreUser", Rule::Requires(grant(&["user.write"], Scope::Platform))),
-    ("/pos.user.v1.UserService/PurgeUser", Rule::Requires(grant(&["user.write"], Scope::Platform))),
-    ("/pos.user.v1.UserService/RestoreTrashedUsers", Rule::Requires(grant(&["user.write"], Scope::Platform))),
-    ("/pos.user.v1.UserService/PurgeTrashedUsers", Rule::Requires(grant(&["user.write"], Scope::Platform))),
+    (
+        "/pos.user.v1.UserService/DeleteUser",
+        Rule::Requires(grant(&["user.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.user.v1.UserService/RestoreUser",
+        Rule::Requires(grant(&["user.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.user.v1.UserService/PurgeUser",
+        Rule::Requires(grant(&["user.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.user.v1.UserService/RestoreTrashedUsers",
+        Rule::Requires(grant(&["user.write"], Scope::Platform)),
+    ),
+    (
+        "/pos.user.v1.UserService/PurgeTrashedUsers",
+        Rule::Requires(grant(&["user.write"], Scope::Platform)),
+    ),
 ];
 
 /// The rule of the RPC at gRPC `path`, or `None` when the path is not an RPC of the platform
@@ -256,7 +637,10 @@ mod tests {
         let known: BTreeSet<&str> = PERMISSIONS.iter().map(|(name, _)| *name).collect();
         for (path, rule) in POLICY {
             for permission in rule.grant().map_or(&[][..], |grant| grant.any_of) {
-                assert!(known.contains(permission), "{path} names unknown permission {permission}");
+                assert!(
+                    known.contains(permission),
+                    "{path} names unknown permission {permission}"
+                );
             }
         }
     }

@@ -30,14 +30,28 @@ impl SignupHandler {
         SignupHandler { ctx }
     }
 
-    async fn open(&self, tx: &mut PgConnection, event: &Event, registered: UserRegistered) -> Result<(), HandlerError> {
+    async fn open(
+        &self,
+        tx: &mut PgConnection,
+        event: &Event,
+        registered: UserRegistered,
+    ) -> Result<(), HandlerError> {
         let Some(signup) = registered.merchant else {
             return Ok(());
         };
-        let owner = Uuid::parse_str(&registered.user_id).map_err(|_| anyhow::anyhow!("UserRegistered without a valid user id"))?;
+        let owner = Uuid::parse_str(&registered.user_id)
+            .map_err(|_| anyhow::anyhow!("UserRegistered without a valid user id"))?;
         let merchant_id = merchant_id_for(event);
-        let time_zone = if signup.time_zone.is_empty() { "UTC".to_owned() } else { signup.time_zone };
-        let contact_email = if signup.contact_email.is_empty() { registered.email.clone() } else { signup.contact_email };
+        let time_zone = if signup.time_zone.is_empty() {
+            "UTC".to_owned()
+        } else {
+            signup.time_zone
+        };
+        let contact_email = if signup.contact_email.is_empty() {
+            registered.email.clone()
+        } else {
+            signup.contact_email
+        };
         let inserted = sqlx::query(
             "INSERT INTO merchants.merchants \
              (id, owner_user_id, name, description, address, contact_email, contact_phone, currency_code, time_zone) \
@@ -78,10 +92,15 @@ impl SignupHandler {
                     ..Merchant::default()
                 }),
                 owner_email: registered.email,
-                owner_name: format!("{} {}", registered.first_name, registered.last_name).trim().to_owned(),
+                owner_name: format!("{} {}", registered.first_name, registered.last_name)
+                    .trim()
+                    .to_owned(),
             };
             Outbox::of(Module::Merchant)
-                .append(&mut *tx, &OutboxEvent::new(event_id, merchant_id.to_string(), &created))
+                .append(
+                    &mut *tx,
+                    &OutboxEvent::new(event_id, merchant_id.to_string(), &created),
+                )
                 .await?;
         }
         self.grant_owner(owner, merchant_id).await
@@ -120,7 +139,11 @@ impl SignupHandler {
 }
 
 impl EventHandler for SignupHandler {
-    fn handle<'a>(&'a self, tx: &'a mut PgConnection, event: &'a Event) -> BoxFuture<'a, Result<(), HandlerError>> {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Event,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
         Box::pin(async move {
             if event.event_type != UserRegistered::full_name() {
                 return Ok(());

@@ -242,12 +242,13 @@ impl TokenVerifier {
         let mut rules = ClaimsValidationRules::new();
         rules.validate_issuer_with(ISSUER);
         rules.validate_audience_with(AUDIENCE);
-        let trusted = public::verify(key, &untrusted, &rules, Some(&footer), None).map_err(|error| match error {
-            pasetors::errors::Error::ClaimValidation(pasetors::errors::ClaimValidationError::Exp) => {
-                TokenError::Expired
-            }
-            other => TokenError::Invalid(other.to_string()),
-        })?;
+        let trusted =
+            public::verify(key, &untrusted, &rules, Some(&footer), None).map_err(|error| match error {
+                pasetors::errors::Error::ClaimValidation(pasetors::errors::ClaimValidationError::Exp) => {
+                    TokenError::Expired
+                }
+                other => TokenError::Invalid(other.to_string()),
+            })?;
         let claims = trusted
             .payload_claims()
             .ok_or_else(|| TokenError::Invalid("no claims".into()))?;

@@ -225,6 +225,9 @@ mod tests {
         assert!(context.is_service());
         assert_eq!(context.user_id(), None);
         assert!(context.has_platform_permission("user.write"));
-        assert_eq!(context.merchant_scope("order.refund"), Some(MerchantScope::Platform));
+        assert_eq!(
+            context.merchant_scope("order.refund"),
+            Some(MerchantScope::Platform)
+        );
     }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use pos_api::Module;
 use pos_platform::config::ModuleSet;
 use pos_platform::events::{
-    Backoff, ConsumerOptions, EventConsumer, EventMetrics, KafkaSettings, Relay, RelayOptions,
-    sleep_or_stop, topics,
+    Backoff, ConsumerOptions, EventConsumer, EventMetrics, KafkaSettings, Relay, RelayOptions, sleep_or_stop,
+    topics,
 };
 use pos_platform::{Config, ModuleContext};
 use tokio::sync::watch;

@@ -28,7 +28,10 @@ pub(crate) fn module_routes(
     }
     let routes = builder.routes().prepare();
     let credentials = ServiceCredential::new(&ctx.config.service_token_secret);
-    let caller = format!("pos:{}", modules.0.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(","));
+    let caller = format!(
+        "pos:{}",
+        modules.0.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(",")
+    );
     let mut transports = HashMap::new();
     for (module, address) in &upstreams.0 {
         if !modules.contains(*module) {
@@ -38,7 +41,10 @@ pub(crate) fn module_routes(
     }
     let local = Clients::in_process(tower::Layer::layer(&access.layer(), routes.clone()));
     for module in &modules.0 {
-        transports.insert(*module, authenticated(local.clone(), credentials.clone(), &caller));
+        transports.insert(
+            *module,
+            authenticated(local.clone(), credentials.clone(), &caller),
+        );
     }
     ctx.clients.install(transports);
     Ok(routes)

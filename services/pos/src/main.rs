@@ -70,7 +70,14 @@ async fn main() -> anyhow::Result<()> {
             service_token_secret,
         } => {
             let password = admin_password.unwrap_or_else(uuid_password);
-            let report = pos::seed(&target, &upstreams, &service_token_secret, &admin_email, &password).await?;
+            let report = pos::seed(
+                &target,
+                &upstreams,
+                &service_token_secret,
+                &admin_email,
+                &password,
+            )
+            .await?;
             print_seed_report(&report);
             if report.complete() {
                 Ok(())

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use pos_api::Clients;
+use pos_platform::access::{Access, ServiceCredential};
 use pos_platform::events::EventMetrics;
 use pos_platform::metrics::RpcMetrics;
 use pos_platform::paging::PageTokens;
-use pos_platform::access::{Access, ServiceCredential};
 use pos_platform::{Config, ModuleContext, db, redis_pool};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -80,7 +80,16 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
                 crate::grpc::set_health(&reporter, &modules, ServingStatus::NotServing).await;
             }
         };
-        crate::grpc::serve(grpc_listener, routes, &modules, health, metrics, &grpc_access, shutdown).await
+        crate::grpc::serve(
+            grpc_listener,
+            routes,
+            &modules,
+            health,
+            metrics,
+            &grpc_access,
+            shutdown,
+        )
+        .await
     });
     let kafka = crate::events::kafka_settings(config);
     tokio::spawn({

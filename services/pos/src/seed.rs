@@ -145,7 +145,9 @@ async fn seed_admin_user(
                 .into_iter()
                 .find(|found| found.email.eq_ignore_ascii_case(email))
                 .ok_or_else(|| anyhow::anyhow!("{email} is taken but cannot be listed"))?;
-            report.steps.push(("admin user (already there)".to_owned(), StepOutcome::Done));
+            report
+                .steps
+                .push(("admin user (already there)".to_owned(), StepOutcome::Done));
             return Ok(Some(found.id));
         }
         other => other,
@@ -156,9 +158,7 @@ async fn seed_admin_user(
         .and_then(|response| response.get_ref().user.as_ref())
         .map(|created| created.id.clone());
     if record(report, "admin user", created)? {
-        report
-            .credentials
-            .push((email.to_owned(), password.to_owned()));
+        report.credentials.push((email.to_owned(), password.to_owned()));
     }
     Ok(id)
 }

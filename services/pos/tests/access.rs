@@ -19,14 +19,14 @@ mod platform;
 use std::collections::BTreeSet;
 
 use platform::{TestPlatform, bearer};
+use pos_api::policy::{POLICY, Rule, Scope};
 use pos_api::pos::role::v1::ListUserRolesRequest;
 use pos_api::pos::role::v1::role_service_client::RoleServiceClient;
 use pos_api::pos::user::v1::GetUserRequest;
 use pos_api::pos::user::v1::user_service_client::UserServiceClient;
-use pos_api::policy::{POLICY, Rule, Scope};
 use tonic::Code;
-use tonic_prost::ProstCodec;
 use tonic::transport::Channel;
+use tonic_prost::ProstCodec;
 use tonic_types::StatusExt as _;
 
 /// The default permissions of the built-in roles, as documented in proto/pos/role/v1/role.proto.
@@ -105,7 +105,10 @@ enum Expected {
 
 /// What the server answered, classified.
 fn observed(status: &tonic::Status) -> Expected {
-    let reason = status.get_details_error_info().map(|info| info.reason).unwrap_or_default();
+    let reason = status
+        .get_details_error_info()
+        .map(|info| info.reason)
+        .unwrap_or_default();
     match status.code() {
         Code::Unauthenticated => Expected::Unauthenticated,
         Code::PermissionDenied if reason == "PERMISSION_MISSING" => Expected::PermissionDenied,
@@ -124,7 +127,7 @@ async fn call(channel: &Channel, path: &str, token: Option<&str>) -> Expected {
     let answer = grpc
         .unary::<(), (), ProstCodec<(), ()>>(
             request,
-            http::uri::PathAndQuery::from_maybe_shared(path.to_owned()).expect("a gRPC path"),
+            http::uri::PathAndQuery::from_maybe_shared(path).expect("a gRPC path"),
             ProstCodec::default(),
         )
         .await;
@@ -149,7 +152,12 @@ async fn every_rpc_answers_every_persona_as_its_policy_rule_says() {
         .session_with_role("other-owner@example.com", "merchant", Some(&other_merchant), None)
         .await;
     let cashier = platform
-        .session_with_role("cashier@example.com", "cashier", Some(&merchant), Some(&cashier_id))
+        .session_with_role(
+            "cashier@example.com",
+            "cashier",
+            Some(&merchant),
+            Some(&cashier_id),
+        )
         .await;
     let personas = [
         (Persona::Anonymous, None),
@@ -172,7 +180,9 @@ async fn every_rpc_answers_every_persona_as_its_policy_rule_says() {
             let answer = call(&channel, path, token).await;
             checked += 1;
             if answer != expected {
-                mismatches.push(format!("{path} as {persona:?}: expected {expected:?}, got {answer:?}"));
+                mismatches.push(format!(
+                    "{path} as {persona:?}: expected {expected:?}, got {answer:?}"
+                ));
             }
         }
     }
@@ -198,7 +208,10 @@ fn the_matrix_expects_different_answers_for_different_personas() {
     assert_eq!(Persona::Anonymous.expected(list_users), Expected::Unauthenticated);
     let create_product = rule("/pos.product.v1.ProductService/CreateProduct");
     assert_eq!(Persona::Owner.expected(create_product), Expected::Allowed);
-    assert_eq!(Persona::Cashier.expected(create_product), Expected::PermissionDenied);
+    assert_eq!(
+        Persona::Cashier.expected(create_product),
+        Expected::PermissionDenied
+    );
     let create_order = rule("/pos.order.v1.OrderService/CreateOrder");
     assert_eq!(Persona::Cashier.expected(create_order), Expected::Allowed);
     let login = rule("/pos.auth.v1.AuthService/Login");
@@ -207,7 +220,11 @@ fn the_matrix_expects_different_answers_for_different_personas() {
         .iter()
         .map(|(_, rule)| format!("{:?}", Persona::Cashier.expected(*rule)))
         .collect();
-    assert_eq!(kinds.len(), 2, "the cashier is allowed some RPCs and denied others");
+    assert_eq!(
+        kinds.len(),
+        2,
+        "the cashier is allowed some RPCs and denied others"
+    );
 }
 
 /// A user reads itself, and only an admin reads others (`OwnOr user.read`); the same for role
@@ -221,28 +238,62 @@ async fn users_read_their_own_record_and_grants_but_not_anyone_elses() {
         .session_with_role("owner@example.com", "merchant", Some(&merchant), None)
         .await;
     let other = platform
-        .session_with_role("other@example.com", "merchant", Some(&uuid::Uuid::now_v7().to_string()), None)
+        .session_with_role(
+            "other@example.com",
+            "merchant",
+            Some(&uuid::Uuid::now_v7().to_string()),
+            None,
+        )
         .await;
     let mut users = UserServiceClient::new(platform.channel().await);
     let mut roles = RoleServiceClient::new(platform.channel().await);
-    let get_user = |token: &str, id: &str| bearer(token, GetUserRequest { user_id: id.to_owned() });
-    let list_roles = |token: &str, id: &str| bearer(token, ListUserRolesRequest { user_id: id.to_owned() });
+    let get_user = |token: &str, id: &str| {
+        bearer(
+            token,
+            GetUserRequest {
+                user_id: id.to_owned(),
+            },
+        )
+    };
+    let list_roles = |token: &str, id: &str| {
+        bearer(
+            token,
+            ListUserRolesRequest {
+                user_id: id.to_owned(),
+            },
+        )
+    };
 
-    let own = users.get_user(get_user(&owner.access_token, &owner.user_id)).await.unwrap();
+    let own = users
+        .get_user(get_user(&owner.access_token, &owner.user_id))
+        .await
+        .unwrap();
     assert_eq!(own.into_inner().user.unwrap().email, "owner@example.com");
-    let denied = users.get_user(get_user(&owner.access_token, &other.user_id)).await.unwrap_err();
+    let denied = users
+        .get_user(get_user(&owner.access_token, &other.user_id))
+        .await
+        .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
-    let by_admin = users.get_user(get_user(&admin.access_token, &other.user_id)).await.unwrap();
+    let by_admin = users
+        .get_user(get_user(&admin.access_token, &other.user_id))
+        .await
+        .unwrap();
     assert_eq!(by_admin.into_inner().user.unwrap().email, "other@example.com");
 
-    let own_grants = roles.list_user_roles(list_roles(&owner.access_token, &owner.user_id)).await.unwrap();
+    let own_grants = roles
+        .list_user_roles(list_roles(&owner.access_token, &owner.user_id))
+        .await
+        .unwrap();
     assert_eq!(own_grants.into_inner().grants[0].merchant_id, merchant);
     let denied = roles
         .list_user_roles(list_roles(&owner.access_token, &other.user_id))
         .await
         .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied, "{denied:?}");
-    roles.list_user_roles(list_roles(&admin.access_token, &other.user_id)).await.unwrap();
+    roles
+        .list_user_roles(list_roles(&admin.access_token, &other.user_id))
+        .await
+        .unwrap();
     platform.stop().await;
 }
 
@@ -252,7 +303,10 @@ async fn users_read_their_own_record_and_grants_but_not_anyone_elses() {
 
 /// The ErrorInfo reason of a refusal.
 fn reason(status: &tonic::Status) -> String {
-    status.get_details_error_info().map(|info| info.reason).unwrap_or_default()
+    status
+        .get_details_error_info()
+        .map(|info| info.reason)
+        .unwrap_or_default()
 }
 
 /// No token, a malformed token and a token signed by a key the platform never had are refused
@@ -264,10 +318,19 @@ async fn requests_without_a_valid_access_token_are_unauthenticated() {
     let list = || pos_api::pos::user::v1::ListUsersRequest::default();
 
     let missing = users.list_users(list()).await.unwrap_err();
-    assert_eq!((missing.code(), reason(&missing).as_str()), (Code::Unauthenticated, "TOKEN_MISSING"));
+    assert_eq!(
+        (missing.code(), reason(&missing).as_str()),
+        (Code::Unauthenticated, "TOKEN_MISSING")
+    );
 
-    let garbage = users.list_users(bearer("v4.public.garbage", list())).await.unwrap_err();
-    assert_eq!((garbage.code(), reason(&garbage).as_str()), (Code::Unauthenticated, "TOKEN_INVALID"));
+    let garbage = users
+        .list_users(bearer("v4.public.garbage", list()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (garbage.code(), reason(&garbage).as_str()),
+        (Code::Unauthenticated, "TOKEN_INVALID")
+    );
 
     // A well-formed token signed by a stranger's key.
     let stranger = pos_platform::access_token::SigningKey::generate().unwrap();
@@ -285,7 +348,10 @@ async fn requests_without_a_valid_access_token_are_unauthenticated() {
         })
         .unwrap();
     let refused = users.list_users(bearer(&forged, list())).await.unwrap_err();
-    assert_eq!((refused.code(), reason(&refused).as_str()), (Code::Unauthenticated, "TOKEN_INVALID"));
+    assert_eq!(
+        (refused.code(), reason(&refused).as_str()),
+        (Code::Unauthenticated, "TOKEN_INVALID")
+    );
     platform.stop().await;
 }
 
@@ -295,7 +361,8 @@ async fn a_service_credential_with_the_wrong_secret_is_refused() {
     let platform = TestPlatform::start().await;
     let mut users = UserServiceClient::new(platform.channel().await);
     let mut request = tonic::Request::new(pos_api::pos::user::v1::ListUsersRequest::default());
-    let forged = pos_platform::access::ServiceCredential::new("guessed secret").mint("attacker", chrono::Utc::now());
+    let forged =
+        pos_platform::access::ServiceCredential::new("guessed secret").mint("attacker", chrono::Utc::now());
     request
         .metadata_mut()
         .insert(pos_platform::access::SERVICE_HEADER, forged.parse().unwrap());
@@ -335,13 +402,20 @@ async fn a_revoked_role_stops_working_at_once_for_a_signed_in_user() {
         .unwrap();
 
     let started = std::time::Instant::now();
-    let denied = platform::eventually(std::time::Duration::from_secs(20), "the revoked role to stop working", || {
-        let mut users = users.clone();
-        let request = list(&admin.access_token);
-        async move { users.list_users(request).await.err() }
-    })
+    let denied = platform::eventually(
+        std::time::Duration::from_secs(20),
+        "the revoked role to stop working",
+        || {
+            let mut users = users.clone();
+            let request = list(&admin.access_token);
+            async move { users.list_users(request).await.err() }
+        },
+    )
     .await;
-    assert_eq!((denied.code(), reason(&denied).as_str()), (Code::PermissionDenied, "PERMISSION_MISSING"));
+    assert_eq!(
+        (denied.code(), reason(&denied).as_str()),
+        (Code::PermissionDenied, "PERMISSION_MISSING")
+    );
     assert!(
         started.elapsed() < pos_platform::access::GRANTS_TTL,
         "dropped by the event, not by the cache expiry ({:?})",

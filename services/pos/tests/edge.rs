@@ -166,7 +166,11 @@ async fn identity_flows_over_rest_and_grpc_web(nginx: SocketAddr, admin_email: &
     // Without a token: 401 with a google.rpc.Status naming the reason.
     let response = send(nginx, request("GET", "/api/v1/auth/me", None)).await;
     assert_eq!(response.status, 401, "{response:?}");
-    assert_eq!(response.json()["details"][0]["reason"], "TOKEN_MISSING", "{response:?}");
+    assert_eq!(
+        response.json()["details"][0]["reason"],
+        "TOKEN_MISSING",
+        "{response:?}"
+    );
 
     // REST login → tokens; GetMe over REST and over grpc-web.
     let body = serde_json::json!({"email": admin_email, "password": ADMIN_PASSWORD}).to_string();
@@ -179,31 +183,71 @@ async fn identity_flows_over_rest_and_grpc_web(nginx: SocketAddr, admin_email: &
     assert_eq!(response.status, 200, "me: {response:?}");
     let me = response.json();
     assert_eq!(me["user"]["email"], admin_email, "{me}");
-    assert!(me["roles"].as_array().unwrap().iter().any(|role| role == "admin"), "{me}");
-    assert!(me["permissions"].as_array().unwrap().iter().any(|p| p == "user.write"), "{me}");
-    let response = send(nginx, bearer(&access, grpc_web("/pos.auth.v1.AuthService/GetMe", false))).await;
+    assert!(
+        me["roles"].as_array().unwrap().iter().any(|role| role == "admin"),
+        "{me}"
+    );
+    assert!(
+        me["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "user.write"),
+        "{me}"
+    );
+    let response = send(
+        nginx,
+        bearer(&access, grpc_web("/pos.auth.v1.AuthService/GetMe", false)),
+    )
+    .await;
     let frames = grpc_web_frames(&response.body);
     let trailers = grpc_web_status(&response.headers, &frames);
-    assert_eq!(trailers.get("grpc-status").map(String::as_str), Some("0"), "{response:?}");
-    assert!(frames.iter().any(|(flags, message)| *flags == 0 && !message.is_empty()), "{response:?}");
+    assert_eq!(
+        trailers.get("grpc-status").map(String::as_str),
+        Some("0"),
+        "{response:?}"
+    );
+    assert!(
+        frames
+            .iter()
+            .any(|(flags, message)| *flags == 0 && !message.is_empty()),
+        "{response:?}"
+    );
 
     // Refresh rotates; presenting the rotated token again ends the session.
     let body = serde_json::json!({"refreshToken": refresh}).to_string();
     let response = send(nginx, request("POST", "/api/v1/auth:refresh", Some(&body))).await;
     assert_eq!(response.status, 200, "refresh: {response:?}");
-    let rotated = response.json()["tokens"]["accessToken"].as_str().unwrap().to_owned();
+    let rotated = response.json()["tokens"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let response = send(nginx, request("POST", "/api/v1/auth:refresh", Some(&body))).await;
     assert_eq!(response.status, 401, "reuse: {response:?}");
-    assert_eq!(response.json()["details"][0]["reason"], "REFRESH_TOKEN_REUSED", "{response:?}");
+    assert_eq!(
+        response.json()["details"][0]["reason"],
+        "REFRESH_TOKEN_REUSED",
+        "{response:?}"
+    );
     let response = send(nginx, bearer(&rotated, request("GET", "/api/v1/auth/me", None))).await;
-    assert_eq!(response.status, 401, "the revoked session's access token: {response:?}");
-    assert_eq!(response.json()["details"][0]["reason"], "SESSION_REVOKED", "{response:?}");
+    assert_eq!(
+        response.status, 401,
+        "the revoked session's access token: {response:?}"
+    );
+    assert_eq!(
+        response.json()["details"][0]["reason"],
+        "SESSION_REVOKED",
+        "{response:?}"
+    );
 
     // A new session for the checks that follow, and an admin-only REST call with it.
     let body = serde_json::json!({"email": admin_email, "password": ADMIN_PASSWORD}).to_string();
     let response = send(nginx, request("POST", "/api/v1/auth:login", Some(&body))).await;
     assert_eq!(response.status, 200, "second login: {response:?}");
-    let access = response.json()["tokens"]["accessToken"].as_str().unwrap().to_owned();
+    let access = response.json()["tokens"]["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let path = format!("/api/v1/users?query={}", admin_email.split('@').next().unwrap());
     let response = send(nginx, bearer(&access, request("GET", &path, None))).await;
     assert_eq!(response.status, 200, "ListUsers: {response:?}");
@@ -221,7 +265,11 @@ async fn a_service_credential_from_outside_is_ignored(nginx: SocketAddr) {
     );
     let response = send(nginx, call).await;
     assert_eq!(response.status, 401, "{response:?}");
-    assert_eq!(response.json()["details"][0]["reason"], "TOKEN_MISSING", "{response:?}");
+    assert_eq!(
+        response.json()["details"][0]["reason"],
+        "TOKEN_MISSING",
+        "{response:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,7 +455,10 @@ async fn a_module_whose_process_is_down_answers_unavailable(nginx: SocketAddr, p
     assert_eq!(response.status, 503, "GET /api/v1/orders/7: {response:?}");
     let response = send(
         nginx,
-        bearer(&token, grpc_web("/pos.category.v1.CategoryService/GetCategory", false)),
+        bearer(
+            &token,
+            grpc_web("/pos.category.v1.CategoryService/GetCategory", false),
+        ),
     )
     .await;
     let trailers = grpc_web_status(&response.headers, &grpc_web_frames(&response.body));
@@ -462,7 +513,10 @@ async fn cors_preflights_are_allowed_and_grpc_headers_exposed(nginx: SocketAddr,
         }
     }
 
-    let mut call = bearer(token, grpc_web("/pos.category.v1.CategoryService/GetCategory", false));
+    let mut call = bearer(
+        token,
+        grpc_web("/pos.category.v1.CategoryService/GetCategory", false),
+    );
     call.headers_mut().insert("origin", ORIGIN.parse().unwrap());
     let response = send(nginx, call).await;
     assert_eq!(

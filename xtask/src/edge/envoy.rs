@@ -260,7 +260,11 @@ fn routes(contract: &Contract, options: &EnvoyOptions) -> Vec<Value> {
         }));
     }
     for service in contract.services.iter().filter(|s| s.full_name == AUTH_SERVICE) {
-        for method in service.methods.iter().filter(|m| RATE_LIMITED_AUTH_RPCS.contains(&m.name.as_str())) {
+        for method in service
+            .methods
+            .iter()
+            .filter(|m| RATE_LIMITED_AUTH_RPCS.contains(&m.name.as_str()))
+        {
             let mut route = json!({
                 "name": format!("grpc {AUTH_SERVICE}/{}", method.name),
                 "match": {"path": format!("/{AUTH_SERVICE}/{}", method.name)},
@@ -274,8 +278,13 @@ fn routes(contract: &Contract, options: &EnvoyOptions) -> Vec<Value> {
     // (exact?, template) → (module, rate limited?); exact paths first, then regexes, each sorted.
     let mut rest: BTreeMap<(bool, String), (String, bool, String)> = BTreeMap::new();
     for service in &contract.services {
-        for (method, binding) in service.methods.iter().flat_map(|m| m.bindings.iter().map(move |b| (m, b))) {
-            let auth = service.full_name == AUTH_SERVICE && RATE_LIMITED_AUTH_RPCS.contains(&method.name.as_str());
+        for (method, binding) in service
+            .methods
+            .iter()
+            .flat_map(|m| m.bindings.iter().map(move |b| (m, b)))
+        {
+            let auth =
+                service.full_name == AUTH_SERVICE && RATE_LIMITED_AUTH_RPCS.contains(&method.name.as_str());
             let key = if binding.is_literal() {
                 (false, binding.template.clone())
             } else {

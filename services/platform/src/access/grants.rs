@@ -46,10 +46,14 @@ impl Grants {
             grants.roles.insert(role.name.clone());
             grants.permissions.extend(role.permissions.iter().cloned());
             match (merchant_id, cashier_id) {
-                (None, _) => grants.platform_permissions.extend(role.permissions.iter().cloned()),
+                (None, _) => grants
+                    .platform_permissions
+                    .extend(role.permissions.iter().cloned()),
                 (Some(merchant), None) => {
                     grants.merchant_id = Some(merchant);
-                    grants.merchant_permissions.extend(role.permissions.iter().cloned());
+                    grants
+                        .merchant_permissions
+                        .extend(role.permissions.iter().cloned());
                 }
                 (Some(merchant), Some(cashier)) => {
                     grants.merchant_id = Some(merchant);
@@ -93,8 +97,7 @@ impl GrantCache {
             .await?
             .into_inner();
         let grants = Arc::new(Grants::from_response(&response));
-        self.lock()
-            .insert(user_id, (Instant::now(), Arc::clone(&grants)));
+        self.lock().insert(user_id, (Instant::now(), Arc::clone(&grants)));
         Ok(grants)
     }
 
@@ -121,7 +124,9 @@ impl GrantCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -157,8 +162,14 @@ mod tests {
             permissions: Vec::new(),
         };
         let grants = Grants::from_response(&response);
-        assert_eq!(grants.platform_permissions, BTreeSet::from(["report.read".to_owned()]));
-        assert_eq!(grants.merchant_permissions, BTreeSet::from(["product.write".to_owned()]));
+        assert_eq!(
+            grants.platform_permissions,
+            BTreeSet::from(["report.read".to_owned()])
+        );
+        assert_eq!(
+            grants.merchant_permissions,
+            BTreeSet::from(["product.write".to_owned()])
+        );
         assert!(grants.permissions.contains("order.write"));
         assert_eq!(grants.merchant_id, Some(merchant));
         assert_eq!(grants.cashier_id, Some(cashier));

@@ -22,7 +22,10 @@ use crate::events::{Backoff, Event, KafkaSettings, sleep_or_stop, topics};
 
 /// Follows the topics until `stop` turns true, retrying while the broker is unreachable.
 pub(crate) async fn follow(settings: KafkaSettings, grants: GrantCache, mut stop: watch::Receiver<bool>) {
-    let topics = [topics::events_topic(Module::Role), topics::events_topic(Module::User)];
+    let topics = [
+        topics::events_topic(Module::Role),
+        topics::events_topic(Module::User),
+    ];
     let mut wait = Backoff::new(Duration::from_millis(500));
     let consumer = loop {
         match assigned_consumer(&settings, &topics).await {
@@ -95,12 +98,20 @@ fn topics_owned(consumer: &StreamConsumer, topics: &[String]) -> anyhow::Result<
 fn apply(grants: &GrantCache, event: &Event) {
     let user = |id: &str| Uuid::parse_str(id).ok();
     if event.event_type == UserRolesChanged::full_name() {
-        match event.decode::<UserRolesChanged>().ok().and_then(|e| user(&e.user_id)) {
+        match event
+            .decode::<UserRolesChanged>()
+            .ok()
+            .and_then(|e| user(&e.user_id))
+        {
             Some(user_id) => grants.forget_user(user_id),
             None => grants.forget_all(),
         }
     } else if event.event_type == UserLifecycleChanged::full_name() {
-        match event.decode::<UserLifecycleChanged>().ok().and_then(|e| user(&e.user_id)) {
+        match event
+            .decode::<UserLifecycleChanged>()
+            .ok()
+            .and_then(|e| user(&e.user_id))
+        {
             Some(user_id) => grants.forget_user(user_id),
             None => grants.forget_all(),
         }

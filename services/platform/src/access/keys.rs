@@ -54,11 +54,19 @@ impl SigningKeys {
     }
 
     fn current(&self) -> Arc<TokenVerifier> {
-        Arc::clone(&self.verifier.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+        Arc::clone(
+            &self
+                .verifier
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     fn may_refetch(&self) -> bool {
-        let mut last = self.last_fetch.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self
+            .last_fetch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match *last {
             Some(at) if at.elapsed() < REFETCH_INTERVAL => false,
             _ => {
@@ -90,7 +98,10 @@ impl SigningKeys {
             })
             .collect::<Vec<_>>();
         let verifier = Arc::new(TokenVerifier::new(keys));
-        *self.verifier.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&verifier);
+        *self
+            .verifier
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&verifier);
         Ok(verifier)
     }
 }

@@ -71,34 +71,67 @@ impl Access {
                 .to_str()
                 .ok()
                 .and_then(|credential| self.credentials.verify(credential, Utc::now()).ok())
-                .ok_or_else(|| refused(Code::Unauthenticated, "SERVICE_CREDENTIAL_INVALID", "invalid service credential"))?;
+                .ok_or_else(|| {
+                    refused(
+                        Code::Unauthenticated,
+                        "SERVICE_CREDENTIAL_INVALID",
+                        "invalid service credential",
+                    )
+                })?;
             return Ok(Some(AuthContext::service(name)));
         }
         if rule == Rule::Anonymous {
             return Ok(None);
         }
-        let token = bearer(&headers)
-            .ok_or_else(|| refused(Code::Unauthenticated, "TOKEN_MISSING", "an access token is required (authorization: Bearer …)"))?;
+        let token = bearer(&headers).ok_or_else(|| {
+            refused(
+                Code::Unauthenticated,
+                "TOKEN_MISSING",
+                "an access token is required (authorization: Bearer …)",
+            )
+        })?;
         let claims = self.keys.verify(token).await.map_err(|error| match error {
-            KeysError::Token(TokenError::Expired) => {
-                refused(Code::Unauthenticated, "TOKEN_EXPIRED", "the access token has expired; refresh the session")
-            }
-            KeysError::Token(_) => refused(Code::Unauthenticated, "TOKEN_INVALID", "the access token is not valid"),
+            KeysError::Token(TokenError::Expired) => refused(
+                Code::Unauthenticated,
+                "TOKEN_EXPIRED",
+                "the access token has expired; refresh the session",
+            ),
+            KeysError::Token(_) => refused(
+                Code::Unauthenticated,
+                "TOKEN_INVALID",
+                "the access token is not valid",
+            ),
             KeysError::Unavailable(cause) => {
                 tracing::warn!(%cause, "cannot verify access tokens");
-                status::error(Code::Unavailable, Module::Auth, "DEPENDENCY_UNAVAILABLE", "the auth module is unavailable, retry later", [])
+                status::error(
+                    Code::Unavailable,
+                    Module::Auth,
+                    "DEPENDENCY_UNAVAILABLE",
+                    "the auth module is unavailable, retry later",
+                    [],
+                )
             }
         })?;
         match revocation::is_revoked(&self.redis, claims.session_id).await {
             Some(true) => {
-                return Err(refused(Code::Unauthenticated, "SESSION_REVOKED", "the session has ended; sign in again"));
+                return Err(refused(
+                    Code::Unauthenticated,
+                    "SESSION_REVOKED",
+                    "the session has ended; sign in again",
+                ));
             }
             Some(false) => {}
             None => tracing::warn!("Redis did not answer; session revocation not checked for this request"),
         }
         let grants = self.grants.resolve(claims.user_id).await.map_err(|error| {
             tracing::warn!(error = %error.message(), "cannot resolve the caller's grants");
-            status::error(Code::Unavailable, Module::Role, "DEPENDENCY_UNAVAILABLE", "the role module is unavailable, retry later", [])
+            status::error(
+                Code::Unavailable,
+                Module::Role,
+                "DEPENDENCY_UNAVAILABLE",
+                "the role module is unavailable, retry later",
+                [],
+            )
         })?;
         let context = AuthContext {
             principal: Principal::User {
@@ -119,7 +152,11 @@ impl Access {
                 Code::PermissionDenied,
                 Module::Auth,
                 "PERMISSION_MISSING",
-                format!("this needs permission {} ({:?} scope)", grant.any_of.join(" or "), grant.scope),
+                format!(
+                    "this needs permission {} ({:?} scope)",
+                    grant.any_of.join(" or "),
+                    grant.scope
+                ),
                 [("permission".to_owned(), grant.any_of.join(","))],
             ));
         }
@@ -134,7 +171,10 @@ fn refused(code: Code, reason: &str, message: &str) -> Status {
 fn bearer(headers: &http::HeaderMap) -> Option<&str> {
     let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
 }
 
 /// Applies [`Access`] to a service stack.

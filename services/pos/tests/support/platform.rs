@@ -32,6 +32,7 @@ pub(crate) const SERVICE_SECRET: &str = "test-service-token-secret";
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 #[derive(Parser)]
+#[command(args_override_self = true)]
 struct Cli {
     #[command(flatten)]
     config: Config,
