@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod events;
+pub mod idempotency;
 pub mod metrics;
 pub mod module;
 pub mod paging;
