@@ -105,6 +105,16 @@ pub struct Config {
     )]
     pub kafka_batch_messages: u32,
 
+    /// Prefix of every topic and consumer group (e.g. `staging.`), to share one broker between
+    /// isolated environments; empty: the plain names.
+    #[arg(
+        long,
+        env = "POS_KAFKA_NAMESPACE",
+        value_name = "POS_KAFKA_NAMESPACE",
+        default_value = ""
+    )]
+    pub kafka_namespace: String,
+
     /// librdkafka debug contexts for every Kafka client (e.g. `cgrp,fetch`).
     #[arg(long, env = "POS_KAFKA_DEBUG", value_name = "POS_KAFKA_DEBUG")]
     pub kafka_debug: Option<String>,
@@ -205,6 +215,7 @@ impl std::fmt::Debug for Config {
             .field("kafka_replication_factor", &self.kafka_replication_factor)
             .field("kafka_batch_messages", &self.kafka_batch_messages)
             .field("kafka_debug", &self.kafka_debug)
+            .field("kafka_namespace", &self.kafka_namespace)
             .field("log_format", &self.log_format)
             .field("otlp_endpoint", &self.otlp_endpoint)
             .field("mail_from", &self.mail_from)

@@ -21,6 +21,7 @@ pub(crate) fn kafka_settings(config: &Config) -> KafkaSettings {
     settings.replication_factor = config.kafka_replication_factor;
     settings.batch_messages = config.kafka_batch_messages;
     settings.debug.clone_from(&config.kafka_debug);
+    settings.namespace.clone_from(&config.kafka_namespace);
     settings.client_id = format!(
         "pos-{}",
         config

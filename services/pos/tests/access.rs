@@ -127,7 +127,7 @@ async fn call(channel: &Channel, path: &str, token: Option<&str>) -> Expected {
     let answer = grpc
         .unary::<(), (), ProstCodec<(), ()>>(
             request,
-            http::uri::PathAndQuery::from_maybe_shared(path).expect("a gRPC path"),
+            path.parse::<http::uri::PathAndQuery>().expect("a gRPC path"),
             ProstCodec::default(),
         )
         .await;

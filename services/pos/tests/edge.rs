@@ -668,6 +668,7 @@ impl PosProcess {
             .env("POS_DATABASE_MAX_CONNECTIONS", "12")
             .env("POS_REDIS_URL", testkit::redis_url())
             .env("POS_KAFKA_BROKERS", testkit::kafka_brokers())
+            .env("POS_KAFKA_NAMESPACE", format!("{}.", database.name))
             .env("POS_LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")

@@ -23,8 +23,8 @@ use crate::events::{Backoff, Event, KafkaSettings, sleep_or_stop, topics};
 /// Follows the topics until `stop` turns true, retrying while the broker is unreachable.
 pub(crate) async fn follow(settings: KafkaSettings, grants: GrantCache, mut stop: watch::Receiver<bool>) {
     let topics = [
-        topics::events_topic(Module::Role),
-        topics::events_topic(Module::User),
+        settings.namespaced(&topics::events_topic(Module::Role)),
+        settings.namespaced(&topics::events_topic(Module::User)),
     ];
     let mut wait = Backoff::new(Duration::from_millis(500));
     let consumer = loop {
@@ -65,7 +65,7 @@ pub(crate) async fn follow(settings: KafkaSettings, grants: GrantCache, mut stop
 /// A consumer assigned to every partition of `topics`, positioned at their ends.
 async fn assigned_consumer(settings: &KafkaSettings, topics: &[String]) -> anyhow::Result<StreamConsumer> {
     let consumer: StreamConsumer = settings
-        .consumer_config(&format!("pos-access-{}", Uuid::now_v7()))
+        .consumer_config(&settings.namespaced(&format!("pos-access-{}", Uuid::now_v7())))
         .create()?;
     let topics = topics.to_vec();
     let consumer = tokio::task::spawn_blocking(move || -> anyhow::Result<StreamConsumer> {

@@ -134,7 +134,7 @@ impl EventConsumer {
         let topic = topic.into();
         let producer = kafka.producer()?;
         Ok(EventConsumer {
-            group: group_id(module, &topic),
+            group: kafka.namespaced(&group_id(module, &topic)),
             module,
             topic,
             handler,
@@ -179,7 +179,7 @@ impl EventConsumer {
             .kafka
             .consumer_config(&self.group)
             .create_with_context(context)?;
-        consumer.subscribe(&[self.topic.as_str()])?;
+        consumer.subscribe(&[self.kafka.namespaced(&self.topic).as_str()])?;
         tracing::info!(group = %self.group, "consumer subscribed");
         let mut receive_errors = Backoff::new(Duration::from_millis(100));
         loop {
@@ -332,7 +332,7 @@ impl EventConsumer {
         attempts: u32,
         stop: &mut watch::Receiver<bool>,
     ) -> Option<Outcome> {
-        let topic = &self.dead_letter_topic;
+        let topic = &self.kafka.namespaced(&self.dead_letter_topic);
         let source = format!("{}/{}@{}", message.topic(), message.partition(), message.offset());
         tracing::warn!(group = %self.group, %source, reason, error, "dead-lettering an event");
         let attempts = attempts.to_string();

@@ -34,6 +34,10 @@ pub struct KafkaSettings {
     pub batch_messages: u32,
     /// librdkafka debug contexts (e.g. `cgrp,fetch`), logged at debug level.
     pub debug: Option<String>,
+    /// Prefix of every topic and consumer group on the broker (`POS_KAFKA_NAMESPACE`), so that
+    /// isolated environments (parallel test platforms, staging next to QA) share one broker
+    /// without reading each other's events. Empty by default: the names of `events::topics`.
+    pub namespace: String,
 }
 
 impl KafkaSettings {
@@ -48,7 +52,13 @@ impl KafkaSettings {
             session_timeout: Duration::from_secs(45),
             batch_messages: 1,
             debug: None,
+            namespace: String::new(),
         }
+    }
+
+    /// The broker-side name of topic or consumer group `name` (with the namespace).
+    pub fn namespaced(&self, name: &str) -> String {
+        format!("{}{name}", self.namespace)
     }
 
     fn base(&self) -> ClientConfig {
@@ -93,11 +103,12 @@ impl KafkaSettings {
         config
     }
 
-    /// Creates the topics that do not exist yet, with the configured partition count and
-    /// replication factor. Existing topics are left as they are.
+    /// Creates the topics that do not exist yet (in the namespace), with the configured partition
+    /// count and replication factor. Existing topics are left as they are.
     pub async fn ensure_topics(&self, topics: &[String]) -> Result<(), KafkaError> {
         let admin: AdminClient<DefaultClientContext> = self.base().create()?;
-        let new_topics: Vec<NewTopic<'_>> = topics
+        let names: Vec<String> = topics.iter().map(|topic| self.namespaced(topic)).collect();
+        let new_topics: Vec<NewTopic<'_>> = names
             .iter()
             .map(|topic| {
                 NewTopic::new(

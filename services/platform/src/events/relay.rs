@@ -329,7 +329,8 @@ impl Relay {
                 trace_context: &trace_context,
             }
             .to_kafka();
-            let record = FutureRecord::to(&row.topic)
+            let destination = self.kafka.namespaced(&row.topic);
+            let record = FutureRecord::to(&destination)
                 .key(row.aggregate_id.as_bytes())
                 .payload(&row.payload)
                 .headers(headers);

@@ -73,6 +73,7 @@ impl TestPlatform {
         let database = TestDatabase::migrated().await.expect("a migrated test database");
         let brokers = testkit::kafka_brokers();
         let redis = testkit::redis_url();
+        let namespace = format!("{}.", database.name);
         let mut argv = vec![
             "pos",
             "--modules",
@@ -91,6 +92,9 @@ impl TestPlatform {
             &redis,
             "--kafka-brokers",
             &brokers,
+            // Topics and groups of their own: parallel platforms never consume each other's events.
+            "--kafka-namespace",
+            &namespace,
             "--service-token-secret",
             SERVICE_SECRET,
             "--smtp-url",
