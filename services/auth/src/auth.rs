@@ -1,4 +1,6 @@
-//! `pos.auth.v1.AuthService`.
+//! `pos.auth.v1.AuthService`: the trait implementation, delegating each RPC to its flow
+//! (`register.rs`, `login.rs`, `refresh.rs`, `signout.rs`, `passwords.rs`, `me.rs`,
+//! `provision.rs`, `signing.rs`).
 
 use tonic::{Request, Response, Status};
 
@@ -7,109 +9,112 @@ use pos_api::pos::auth::v1::auth_service_server::AuthService;
 use pos_platform::ModuleContext;
 
 use crate::error::AuthError;
+use crate::keys::KeyRing;
 
 /// Handlers of `pos.auth.v1.AuthService`.
 pub(crate) struct AuthApi {
-    #[expect(dead_code, reason = "read by the handlers built in issue #5")]
-    ctx: ModuleContext,
+    pub(crate) ctx: ModuleContext,
+    pub(crate) keys: KeyRing,
 }
 
 impl AuthApi {
     pub(crate) fn new(ctx: ModuleContext) -> Self {
-        AuthApi { ctx }
+        let keys = KeyRing::new(ctx.db.clone());
+        AuthApi { ctx, keys }
     }
+}
+
+fn answer<T>(result: Result<T, AuthError>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(Status::from)
 }
 
 #[tonic::async_trait]
 impl AuthService for AuthApi {
     async fn register(
         &self,
-        _request: Request<pb::RegisterRequest>,
+        request: Request<pb::RegisterRequest>,
     ) -> Result<Response<pb::RegisterResponse>, Status> {
-        Err(AuthError::NotBuiltYet("Register").into())
+        answer(self.register_flow(request).await)
     }
 
     async fn verify_email(
         &self,
-        _request: Request<pb::VerifyEmailRequest>,
+        request: Request<pb::VerifyEmailRequest>,
     ) -> Result<Response<pb::VerifyEmailResponse>, Status> {
-        Err(AuthError::NotBuiltYet("VerifyEmail").into())
+        answer(self.verify_email_flow(request).await)
     }
 
     async fn resend_verification_code(
         &self,
-        _request: Request<pb::ResendVerificationCodeRequest>,
+        request: Request<pb::ResendVerificationCodeRequest>,
     ) -> Result<Response<pb::ResendVerificationCodeResponse>, Status> {
-        Err(AuthError::NotBuiltYet("ResendVerificationCode").into())
+        answer(self.resend_verification_code_flow(request).await)
     }
 
-    async fn login(
-        &self,
-        _request: Request<pb::LoginRequest>,
-    ) -> Result<Response<pb::LoginResponse>, Status> {
-        Err(AuthError::NotBuiltYet("Login").into())
+    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::LoginResponse>, Status> {
+        answer(self.login_flow(request).await)
     }
 
     async fn refresh_session(
         &self,
-        _request: Request<pb::RefreshSessionRequest>,
+        request: Request<pb::RefreshSessionRequest>,
     ) -> Result<Response<pb::RefreshSessionResponse>, Status> {
-        Err(AuthError::NotBuiltYet("RefreshSession").into())
+        answer(self.refresh_session_flow(request).await)
     }
 
     async fn logout(
         &self,
-        _request: Request<pb::LogoutRequest>,
+        request: Request<pb::LogoutRequest>,
     ) -> Result<Response<pb::LogoutResponse>, Status> {
-        Err(AuthError::NotBuiltYet("Logout").into())
+        answer(self.logout_flow(request).await)
     }
 
     async fn logout_all_sessions(
         &self,
-        _request: Request<pb::LogoutAllSessionsRequest>,
+        request: Request<pb::LogoutAllSessionsRequest>,
     ) -> Result<Response<pb::LogoutAllSessionsResponse>, Status> {
-        Err(AuthError::NotBuiltYet("LogoutAllSessions").into())
+        answer(self.logout_all_sessions_flow(request).await)
     }
 
     async fn get_me(
         &self,
-        _request: Request<pb::GetMeRequest>,
+        request: Request<pb::GetMeRequest>,
     ) -> Result<Response<pb::GetMeResponse>, Status> {
-        Err(AuthError::NotBuiltYet("GetMe").into())
+        answer(self.get_me_flow(request).await)
     }
 
     async fn forgot_password(
         &self,
-        _request: Request<pb::ForgotPasswordRequest>,
+        request: Request<pb::ForgotPasswordRequest>,
     ) -> Result<Response<pb::ForgotPasswordResponse>, Status> {
-        Err(AuthError::NotBuiltYet("ForgotPassword").into())
+        answer(self.forgot_password_flow(request).await)
     }
 
     async fn reset_password(
         &self,
-        _request: Request<pb::ResetPasswordRequest>,
+        request: Request<pb::ResetPasswordRequest>,
     ) -> Result<Response<pb::ResetPasswordResponse>, Status> {
-        Err(AuthError::NotBuiltYet("ResetPassword").into())
+        answer(self.reset_password_flow(request).await)
     }
 
     async fn change_password(
         &self,
-        _request: Request<pb::ChangePasswordRequest>,
+        request: Request<pb::ChangePasswordRequest>,
     ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
-        Err(AuthError::NotBuiltYet("ChangePassword").into())
+        answer(self.change_password_flow(request).await)
     }
 
     async fn provision_credential(
         &self,
-        _request: Request<pb::ProvisionCredentialRequest>,
+        request: Request<pb::ProvisionCredentialRequest>,
     ) -> Result<Response<pb::ProvisionCredentialResponse>, Status> {
-        Err(AuthError::NotBuiltYet("ProvisionCredential").into())
+        answer(self.provision_credential_flow(request).await)
     }
 
     async fn list_signing_keys(
         &self,
-        _request: Request<pb::ListSigningKeysRequest>,
+        request: Request<pb::ListSigningKeysRequest>,
     ) -> Result<Response<pb::ListSigningKeysResponse>, Status> {
-        Err(AuthError::NotBuiltYet("ListSigningKeys").into())
+        answer(self.list_signing_keys_flow(request).await)
     }
 }
