@@ -1,16 +1,16 @@
-//! `pos.role.v1.RoleService`.
+//! `pos.role.v1.RoleService`: each handler reads the caller's [`AuthContext`] (the access layer
+//! already enforced the RPC's rule) and hands over to the module's operations.
 
 use tonic::{Request, Response, Status};
 
 use pos_api::pos::role::v1 as pb;
 use pos_api::pos::role::v1::role_service_server::RoleService;
-use pos_platform::ModuleContext;
+use pos_platform::{AuthContext, ModuleContext};
 
-use crate::error::RoleError;
+use crate::{grants, lifecycle, roles};
 
 /// Handlers of `pos.role.v1.RoleService`.
 pub(crate) struct RoleApi {
-    #[expect(dead_code, reason = "read by the handlers built in issue #5")]
     ctx: ModuleContext,
 }
 
@@ -24,92 +24,129 @@ impl RoleApi {
 impl RoleService for RoleApi {
     async fn get_role(
         &self,
-        _request: Request<pb::GetRoleRequest>,
+        request: Request<pb::GetRoleRequest>,
     ) -> Result<Response<pb::GetRoleResponse>, Status> {
-        Err(RoleError::NotBuiltYet("GetRole").into())
+        AuthContext::require(&request)?;
+        Ok(Response::new(
+            roles::get_role(&self.ctx, request.get_ref()).await?,
+        ))
     }
 
     async fn list_roles(
         &self,
-        _request: Request<pb::ListRolesRequest>,
+        request: Request<pb::ListRolesRequest>,
     ) -> Result<Response<pb::ListRolesResponse>, Status> {
-        Err(RoleError::NotBuiltYet("ListRoles").into())
+        AuthContext::require(&request)?;
+        Ok(Response::new(
+            roles::list_roles(&self.ctx, request.get_ref()).await?,
+        ))
     }
 
     async fn create_role(
         &self,
-        _request: Request<pb::CreateRoleRequest>,
+        request: Request<pb::CreateRoleRequest>,
     ) -> Result<Response<pb::CreateRoleResponse>, Status> {
-        Err(RoleError::NotBuiltYet("CreateRole").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            roles::create_role(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn update_role(
         &self,
-        _request: Request<pb::UpdateRoleRequest>,
+        request: Request<pb::UpdateRoleRequest>,
     ) -> Result<Response<pb::UpdateRoleResponse>, Status> {
-        Err(RoleError::NotBuiltYet("UpdateRole").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            roles::update_role(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn delete_role(
         &self,
-        _request: Request<pb::DeleteRoleRequest>,
+        request: Request<pb::DeleteRoleRequest>,
     ) -> Result<Response<pb::DeleteRoleResponse>, Status> {
-        Err(RoleError::NotBuiltYet("DeleteRole").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::delete_role(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn restore_role(
         &self,
-        _request: Request<pb::RestoreRoleRequest>,
+        request: Request<pb::RestoreRoleRequest>,
     ) -> Result<Response<pb::RestoreRoleResponse>, Status> {
-        Err(RoleError::NotBuiltYet("RestoreRole").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::restore_role(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn purge_role(
         &self,
-        _request: Request<pb::PurgeRoleRequest>,
+        request: Request<pb::PurgeRoleRequest>,
     ) -> Result<Response<pb::PurgeRoleResponse>, Status> {
-        Err(RoleError::NotBuiltYet("PurgeRole").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::purge_role(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn restore_trashed_roles(
         &self,
-        _request: Request<pb::RestoreTrashedRolesRequest>,
+        request: Request<pb::RestoreTrashedRolesRequest>,
     ) -> Result<Response<pb::RestoreTrashedRolesResponse>, Status> {
-        Err(RoleError::NotBuiltYet("RestoreTrashedRoles").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::restore_trashed_roles(&self.ctx, auth).await?,
+        ))
     }
 
     async fn purge_trashed_roles(
         &self,
-        _request: Request<pb::PurgeTrashedRolesRequest>,
+        request: Request<pb::PurgeTrashedRolesRequest>,
     ) -> Result<Response<pb::PurgeTrashedRolesResponse>, Status> {
-        Err(RoleError::NotBuiltYet("PurgeTrashedRoles").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::purge_trashed_roles(&self.ctx, auth).await?,
+        ))
     }
 
     async fn list_permissions(
         &self,
-        _request: Request<pb::ListPermissionsRequest>,
+        request: Request<pb::ListPermissionsRequest>,
     ) -> Result<Response<pb::ListPermissionsResponse>, Status> {
-        Err(RoleError::NotBuiltYet("ListPermissions").into())
+        AuthContext::require(&request)?;
+        Ok(Response::new(roles::list_permissions(request.get_ref())))
     }
 
     async fn list_user_roles(
         &self,
-        _request: Request<pb::ListUserRolesRequest>,
+        request: Request<pb::ListUserRolesRequest>,
     ) -> Result<Response<pb::ListUserRolesResponse>, Status> {
-        Err(RoleError::NotBuiltYet("ListUserRoles").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            grants::list_user_roles(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn grant_role(
         &self,
-        _request: Request<pb::GrantRoleRequest>,
+        request: Request<pb::GrantRoleRequest>,
     ) -> Result<Response<pb::GrantRoleResponse>, Status> {
-        Err(RoleError::NotBuiltYet("GrantRole").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            grants::grant_role(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn revoke_role(
         &self,
-        _request: Request<pb::RevokeRoleRequest>,
+        request: Request<pb::RevokeRoleRequest>,
     ) -> Result<Response<pb::RevokeRoleResponse>, Status> {
-        Err(RoleError::NotBuiltYet("RevokeRole").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            grants::revoke_role(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 }

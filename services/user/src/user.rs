@@ -1,16 +1,16 @@
-//! `pos.user.v1.UserService`.
+//! `pos.user.v1.UserService`: each handler reads the caller's [`AuthContext`] (the access layer
+//! already enforced the RPC's rule) and hands over to the module's operations.
 
 use tonic::{Request, Response, Status};
 
 use pos_api::pos::user::v1 as pb;
 use pos_api::pos::user::v1::user_service_server::UserService;
-use pos_platform::ModuleContext;
+use pos_platform::{AuthContext, ModuleContext};
 
-use crate::error::UserError;
+use crate::{create, lifecycle, read, update};
 
 /// Handlers of `pos.user.v1.UserService`.
 pub(crate) struct UserApi {
-    #[expect(dead_code, reason = "read by the handlers built in issue #5")]
     ctx: ModuleContext,
 }
 
@@ -24,71 +24,101 @@ impl UserApi {
 impl UserService for UserApi {
     async fn get_user(
         &self,
-        _request: Request<pb::GetUserRequest>,
+        request: Request<pb::GetUserRequest>,
     ) -> Result<Response<pb::GetUserResponse>, Status> {
-        Err(UserError::NotBuiltYet("GetUser").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            read::get_user(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn list_users(
         &self,
-        _request: Request<pb::ListUsersRequest>,
+        request: Request<pb::ListUsersRequest>,
     ) -> Result<Response<pb::ListUsersResponse>, Status> {
-        Err(UserError::NotBuiltYet("ListUsers").into())
+        AuthContext::require(&request)?;
+        Ok(Response::new(
+            read::list_users(&self.ctx, request.get_ref()).await?,
+        ))
     }
 
     async fn create_user(
         &self,
-        _request: Request<pb::CreateUserRequest>,
+        request: Request<pb::CreateUserRequest>,
     ) -> Result<Response<pb::CreateUserResponse>, Status> {
-        Err(UserError::NotBuiltYet("CreateUser").into())
+        let auth = AuthContext::require(&request)?.clone();
+        Ok(Response::new(
+            create::create_user(&self.ctx, &auth, request.into_inner()).await?,
+        ))
     }
 
     async fn update_user(
         &self,
-        _request: Request<pb::UpdateUserRequest>,
+        request: Request<pb::UpdateUserRequest>,
     ) -> Result<Response<pb::UpdateUserResponse>, Status> {
-        Err(UserError::NotBuiltYet("UpdateUser").into())
+        let auth = AuthContext::require(&request)?.clone();
+        Ok(Response::new(
+            update::update_user(&self.ctx, &auth, request.into_inner()).await?,
+        ))
     }
 
     async fn update_my_profile(
         &self,
-        _request: Request<pb::UpdateMyProfileRequest>,
+        request: Request<pb::UpdateMyProfileRequest>,
     ) -> Result<Response<pb::UpdateMyProfileResponse>, Status> {
-        Err(UserError::NotBuiltYet("UpdateMyProfile").into())
+        let auth = AuthContext::require(&request)?.clone();
+        Ok(Response::new(
+            update::update_my_profile(&self.ctx, &auth, request.into_inner()).await?,
+        ))
     }
 
     async fn delete_user(
         &self,
-        _request: Request<pb::DeleteUserRequest>,
+        request: Request<pb::DeleteUserRequest>,
     ) -> Result<Response<pb::DeleteUserResponse>, Status> {
-        Err(UserError::NotBuiltYet("DeleteUser").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::delete_user(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn restore_user(
         &self,
-        _request: Request<pb::RestoreUserRequest>,
+        request: Request<pb::RestoreUserRequest>,
     ) -> Result<Response<pb::RestoreUserResponse>, Status> {
-        Err(UserError::NotBuiltYet("RestoreUser").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::restore_user(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn purge_user(
         &self,
-        _request: Request<pb::PurgeUserRequest>,
+        request: Request<pb::PurgeUserRequest>,
     ) -> Result<Response<pb::PurgeUserResponse>, Status> {
-        Err(UserError::NotBuiltYet("PurgeUser").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::purge_user(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn restore_trashed_users(
         &self,
-        _request: Request<pb::RestoreTrashedUsersRequest>,
+        request: Request<pb::RestoreTrashedUsersRequest>,
     ) -> Result<Response<pb::RestoreTrashedUsersResponse>, Status> {
-        Err(UserError::NotBuiltYet("RestoreTrashedUsers").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::restore_trashed_users(&self.ctx, auth).await?,
+        ))
     }
 
     async fn purge_trashed_users(
         &self,
-        _request: Request<pb::PurgeTrashedUsersRequest>,
+        request: Request<pb::PurgeTrashedUsersRequest>,
     ) -> Result<Response<pb::PurgeTrashedUsersResponse>, Status> {
-        Err(UserError::NotBuiltYet("PurgeTrashedUsers").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::purge_trashed_users(&self.ctx, auth).await?,
+        ))
     }
 }

@@ -1,0 +1,2 @@
+DROP TABLE users.admin_holders;
+DROP TABLE users.users;
