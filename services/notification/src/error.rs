@@ -119,6 +119,18 @@ impl From<NotificationError> for Status {
     }
 }
 
+impl From<pos_platform::idempotency::IdempotencyError> for NotificationError {
+    fn from(error: pos_platform::idempotency::IdempotencyError) -> Self {
+        use pos_platform::idempotency::IdempotencyError;
+        match error {
+            IdempotencyError::TooLong => NotificationError::invalid("request_id", error.to_string()),
+            IdempotencyError::Reused(request_id) => NotificationError::IdempotencyKeyReused(request_id),
+            IdempotencyError::Database(error) => error.into(),
+            IdempotencyError::Corrupt => NotificationError::Internal(anyhow::anyhow!(error)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use tonic_types::StatusExt as _;

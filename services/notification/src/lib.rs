@@ -14,7 +14,6 @@ mod consumer;
 mod dispatcher;
 mod error;
 mod events;
-mod idempotency;
 mod kind;
 mod mailer;
 mod notification;

@@ -16,9 +16,9 @@ use pos_platform::auth::Principal;
 use pos_platform::{AuthContext, ModuleContext, paging};
 
 use crate::error::NotificationError;
-use crate::idempotency::{Claim, IdempotencyKey};
 use crate::kind::{DeliveryStatus, Kind};
 use crate::store::{ATTEMPTS_PER_ROUND, NotificationRow, columns};
+use pos_platform::idempotency::{Claim, IdempotencyKey};
 
 /// Longest `recipient` filter (an email address).
 const MAX_RECIPIENT_CHARS: usize = 254;
@@ -192,6 +192,7 @@ async fn resend(
 ) -> Result<pb::ResendNotificationResponse, NotificationError> {
     let id = notification_id(&request.notification_id)?;
     let key = IdempotencyKey::new(
+        Module::Notification,
         "ResendNotification",
         principal,
         &request.request_id,

@@ -209,6 +209,18 @@ impl From<RoleError> for Status {
     }
 }
 
+impl From<pos_platform::idempotency::IdempotencyError> for RoleError {
+    fn from(error: pos_platform::idempotency::IdempotencyError) -> Self {
+        use pos_platform::idempotency::IdempotencyError;
+        match error {
+            IdempotencyError::TooLong => RoleError::invalid("request_id", error.to_string()),
+            IdempotencyError::Reused(request_id) => RoleError::IdempotencyKeyReused(request_id),
+            IdempotencyError::Database(error) => error.into(),
+            IdempotencyError::Corrupt => RoleError::Internal(anyhow::anyhow!(error)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use tonic_types::StatusExt as _;

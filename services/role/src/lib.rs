@@ -14,7 +14,6 @@ mod consumer;
 mod error;
 mod events;
 mod grants;
-mod idempotency;
 mod input;
 mod lifecycle;
 mod role;

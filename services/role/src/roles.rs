@@ -13,9 +13,9 @@ use pos_platform::{AuthContext, ModuleContext, paging};
 use crate::catalogue::{self, ADMIN_ROLE_ID};
 use crate::error::RoleError;
 use crate::events::{self, Actor};
-use crate::idempotency::{Claim, IdempotencyKey};
 use crate::input::{NewRole, RoleChanges};
 use crate::store::{self, RoleRow, parse_id, role_columns};
+use pos_platform::idempotency::{Claim, IdempotencyKey};
 
 /// Longest free-text query accepted.
 const MAX_QUERY_CHARS: usize = 200;
@@ -151,7 +151,13 @@ pub(crate) async fn create_role(
         ..Default::default()
     }
     .encode_to_vec();
-    let key = IdempotencyKey::new("CreateRole", principal(auth), &request.request_id, &canonical)?;
+    let key = IdempotencyKey::new(
+        Module::Role,
+        "CreateRole",
+        principal(auth),
+        &request.request_id,
+        &canonical,
+    )?;
     let actor = Actor::of(auth).with_request_id(&request.request_id);
 
     let mut tx = ctx.db.begin().await?;

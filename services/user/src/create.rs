@@ -13,9 +13,9 @@ use pos_platform::{AuthContext, ModuleContext, validation};
 
 use crate::error::UserError;
 use crate::events::{self, Actor};
-use crate::idempotency::{Claim, IdempotencyKey};
 use crate::input::NewUser;
 use crate::store::{self, UserRow, user_columns};
+use pos_platform::idempotency::{Claim, IdempotencyKey};
 
 /// Name of the service credential `cargo xtask seed` uses.
 const SEED_SERVICE: &str = "seed";
@@ -29,6 +29,7 @@ pub(crate) async fn create_user(
     let input = NewUser::from_pb(&request.user.unwrap_or_default());
     validation::validate(Module::User, "user", &input)?;
     let key = IdempotencyKey::new(
+        Module::User,
         "CreateUser",
         principal(auth),
         &request.request_id,

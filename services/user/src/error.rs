@@ -174,6 +174,18 @@ impl From<UserError> for Status {
     }
 }
 
+impl From<pos_platform::idempotency::IdempotencyError> for UserError {
+    fn from(error: pos_platform::idempotency::IdempotencyError) -> Self {
+        use pos_platform::idempotency::IdempotencyError;
+        match error {
+            IdempotencyError::TooLong => UserError::invalid("request_id", error.to_string()),
+            IdempotencyError::Reused(request_id) => UserError::IdempotencyKeyReused(request_id),
+            IdempotencyError::Database(error) => error.into(),
+            IdempotencyError::Corrupt => UserError::Internal(anyhow::anyhow!(error)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use tonic_types::StatusExt as _;

@@ -10,7 +10,6 @@ mod consumer;
 mod create;
 mod error;
 mod events;
-mod idempotency;
 mod input;
 mod lifecycle;
 mod read;
