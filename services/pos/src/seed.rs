@@ -110,7 +110,8 @@ pub async fn seed(
 }
 
 /// Creates the first admin's account (verified, with `password`), or finds it from an earlier run
-/// (its password is then left as it is). Returns its id unless the step was skipped.
+/// (its password is then left as it is and not printed). Returns its id unless the step was
+/// skipped.
 async fn seed_admin_user(
     clients: &Clients,
     report: &mut SeedReport,
@@ -118,6 +119,28 @@ async fn seed_admin_user(
     password: &str,
 ) -> anyhow::Result<Option<String>> {
     let mut users = clients.user()?;
+    let listed = users
+        .list_users(user::ListUsersRequest {
+            query: email.to_owned(),
+            lifecycle: pos_api::pos::common::v1::Lifecycle::All.into(),
+            page_size: 10,
+            ..Default::default()
+        })
+        .await;
+    let Some(listed) = ok_or_skipped(report, "admin user", listed)? else {
+        return Ok(None);
+    };
+    if let Some(found) = listed
+        .into_inner()
+        .users
+        .into_iter()
+        .find(|found| found.email.eq_ignore_ascii_case(email))
+    {
+        report
+            .steps
+            .push(("admin user (already there)".to_owned(), StepOutcome::Done));
+        return Ok(Some(found.id));
+    }
     let created = users
         .create_user(user::CreateUserRequest {
             user: Some(user::User {
@@ -130,28 +153,6 @@ async fn seed_admin_user(
             request_id: "0193f1a0-0000-7000-8000-000000000001".to_owned(),
         })
         .await;
-    let created = match created {
-        Err(status) if status.code() == Code::AlreadyExists => {
-            let found = users
-                .list_users(user::ListUsersRequest {
-                    query: email.to_owned(),
-                    lifecycle: pos_api::pos::common::v1::Lifecycle::All.into(),
-                    page_size: 10,
-                    ..Default::default()
-                })
-                .await?
-                .into_inner()
-                .users
-                .into_iter()
-                .find(|found| found.email.eq_ignore_ascii_case(email))
-                .ok_or_else(|| anyhow::anyhow!("{email} is taken but cannot be listed"))?;
-            report
-                .steps
-                .push(("admin user (already there)".to_owned(), StepOutcome::Done));
-            return Ok(Some(found.id));
-        }
-        other => other,
-    };
     let id = created
         .as_ref()
         .ok()
