@@ -112,22 +112,6 @@ impl From<pos_api::ClientsError> for AuthError {
     }
 }
 
-/// Whether a database error means PostgreSQL is unreachable (rather than a bug).
-fn database_is_down(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        // Class 08: connection exception; 57P01–57P03: shutdown or not accepting connections.
-        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
-            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
-        }),
-        _ => false,
-    }
-}
-
 fn reason(code: Code, reason: &str, message: String) -> Status {
     status::error(code, Module::Auth, reason, message, [])
 }
@@ -183,7 +167,7 @@ impl From<AuthError> for Status {
             AuthError::SessionRevoked => reason(Code::Unauthenticated, "SESSION_REVOKED", message),
             AuthError::TokenMissing => reason(Code::Unauthenticated, "TOKEN_MISSING", message),
             AuthError::NotAUser(_) => reason(Code::PermissionDenied, "PERMISSION_MISSING", message),
-            AuthError::Database(error) if database_is_down(&error) => {
+            AuthError::Database(error) if pos_platform::db::is_unavailable(&error) => {
                 status::unavailable(Module::Auth, "PostgreSQL", &error)
             }
             AuthError::Database(error) => status::internal(Module::Auth, &error.into()),

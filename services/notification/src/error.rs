@@ -63,20 +63,6 @@ impl From<Status> for NotificationError {
     }
 }
 
-/// Whether a database error means PostgreSQL is unreachable (rather than a bug or a constraint).
-fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            true
-        }
-        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
-            // Class 08: connection exceptions; 57P0x: the server is shutting down or starting.
-            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
-        }),
-        _ => false,
-    }
-}
-
 impl From<NotificationError> for Status {
     fn from(error: NotificationError) -> Self {
         let message = error.to_string();
@@ -107,7 +93,7 @@ impl From<NotificationError> for Status {
                 message,
                 [("request_id".to_owned(), request_id)],
             ),
-            NotificationError::Database(error) if is_unavailable(&error) => {
+            NotificationError::Database(error) if pos_platform::db::is_unavailable(&error) => {
                 status::unavailable(Module::Notification, "PostgreSQL", &error)
             }
             NotificationError::Database(error) => {

@@ -10,7 +10,8 @@ use uuid::Uuid;
 use pos_api::pos::role::v1 as pb;
 
 use crate::catalogue::{self, ADMIN_ROLE_ID};
-use crate::error::{RoleError, unique_violation};
+use crate::error::RoleError;
+use pos_platform::db::unique_violation;
 
 /// Columns of `roles.roles`, in [`RoleRow`] order (a macro, so queries stay `&'static str`).
 macro_rules! role_columns {

@@ -80,31 +80,6 @@ impl From<pos_api::ClientsError> for UserError {
     }
 }
 
-/// Whether a database error means PostgreSQL is unreachable (rather than a bug or a constraint).
-pub(crate) fn is_unavailable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            true
-        }
-        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
-            // Class 08: connection exceptions; 53: out of connections or resources; 57P0x: the
-            // server is shutting down or starting.
-            code.starts_with("08")
-                || code.starts_with("53")
-                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
-        }),
-        _ => false,
-    }
-}
-
-/// The name of the constraint a unique violation hit, if `error` is one.
-pub(crate) fn unique_violation(error: &sqlx::Error) -> Option<&str> {
-    let database = error.as_database_error()?;
-    (database.code().as_deref() == Some("23505"))
-        .then(|| database.constraint())
-        .flatten()
-}
-
 fn failed_precondition(reason: &str, message: String, id: &str) -> Status {
     status::error(
         Code::FailedPrecondition,
@@ -164,7 +139,7 @@ impl From<UserError> for Status {
                 message,
                 [("field".to_owned(), field)],
             ),
-            UserError::Database(error) if is_unavailable(&error) => {
+            UserError::Database(error) if pos_platform::db::is_unavailable(&error) => {
                 status::unavailable(Module::User, "PostgreSQL", &error)
             }
             UserError::Database(error) => status::internal(Module::User, &anyhow::Error::from(error)),

@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use pos_api::pos::user::v1 as pb;
 
-use crate::error::{UserError, unique_violation};
+use crate::error::UserError;
+use pos_platform::db::unique_violation;
 
 /// Columns of `users.users`, in [`UserRow`] order (a macro, so queries stay `&'static str`).
 macro_rules! user_columns {
