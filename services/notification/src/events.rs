@@ -5,17 +5,16 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use pos_api::Module;
-use pos_api::pos::common::v1::EventMeta;
 use pos_api::pos::notification::v1 as pb;
-use pos_platform::events::{Outbox, OutboxEvent};
+use pos_platform::events::{Actor, Outbox, OutboxEvent};
 
-use crate::store::{NotificationRow, timestamp};
+use crate::store::NotificationRow;
 
 /// `NotificationSent`: the SMTP server accepted `row`.
 pub(crate) async fn sent(tx: &mut PgConnection, row: &NotificationRow) -> Result<(), sqlx::Error> {
     let id = Uuid::now_v7();
     let message = pb::NotificationSent {
-        meta: Some(meta(id)),
+        meta: Some(Actor::default().meta(id)),
         notification: Some(row.to_proto()),
     };
     Outbox::of(Module::Notification)
@@ -27,19 +26,10 @@ pub(crate) async fn sent(tx: &mut PgConnection, row: &NotificationRow) -> Result
 pub(crate) async fn failed(tx: &mut PgConnection, row: &NotificationRow) -> Result<(), sqlx::Error> {
     let id = Uuid::now_v7();
     let message = pb::NotificationFailed {
-        meta: Some(meta(id)),
+        meta: Some(Actor::default().meta(id)),
         notification: Some(row.to_proto()),
     };
     Outbox::of(Module::Notification)
         .append(tx, &OutboxEvent::new(id, row.id.to_string(), &message))
         .await
-}
-
-fn meta(id: Uuid) -> EventMeta {
-    EventMeta {
-        event_id: id.to_string(),
-        occur_time: Some(timestamp(chrono::Utc::now())),
-        actor_user_id: String::new(),
-        request_id: String::new(),
-    }
 }

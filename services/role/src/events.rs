@@ -2,50 +2,17 @@
 //! transaction of the change they describe: `RoleChanged` and `RoleLifecycleChanged` (key: role
 //! id), `UserRolesChanged` (key: user id).
 
-use chrono::Utc;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use pos_api::Module;
-use pos_api::pos::common::v1::{EventMeta, LifecycleChange};
+use pos_api::pos::common::v1::LifecycleChange;
 use pos_api::pos::role::v1 as pb;
 use pos_platform::events::{Outbox, OutboxEvent};
 
-use crate::store::{self, RoleRow, UserGrants, timestamp};
+use crate::store::{self, RoleRow, UserGrants};
 
-/// Who caused a change, for `EventMeta`.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Actor {
-    /// The signed-in user whose request caused it; `None` for services and consumers.
-    pub(crate) user_id: Option<Uuid>,
-    /// The request's idempotency key, when it had one.
-    pub(crate) request_id: String,
-}
-
-impl Actor {
-    /// The actor of a request made by `auth`.
-    pub(crate) fn of(auth: &pos_platform::AuthContext) -> Self {
-        Actor {
-            user_id: auth.user_id(),
-            request_id: String::new(),
-        }
-    }
-
-    /// The same actor, for a request with `request_id`.
-    pub(crate) fn with_request_id(mut self, request_id: &str) -> Self {
-        request_id.clone_into(&mut self.request_id);
-        self
-    }
-}
-
-fn meta(id: Uuid, actor: &Actor) -> EventMeta {
-    EventMeta {
-        event_id: id.to_string(),
-        occur_time: Some(timestamp(Utc::now())),
-        actor_user_id: actor.user_id.map(|id| id.to_string()).unwrap_or_default(),
-        request_id: actor.request_id.clone(),
-    }
-}
+pub(crate) use pos_platform::events::Actor;
 
 async fn append<M: prost::Message + prost::Name>(
     conn: &mut PgConnection,
@@ -68,7 +35,7 @@ pub(crate) async fn role_changed(
 ) -> Result<(), sqlx::Error> {
     let id = Uuid::now_v7();
     let event = pb::RoleChanged {
-        meta: Some(meta(id, actor)),
+        meta: Some(actor.meta(id)),
         role: Some(role.to_pb()),
         created,
         previous_permissions,
@@ -85,7 +52,7 @@ pub(crate) async fn role_lifecycle_changed(
 ) -> Result<(), sqlx::Error> {
     let id = Uuid::now_v7();
     let event = pb::RoleLifecycleChanged {
-        meta: Some(meta(id, actor)),
+        meta: Some(actor.meta(id)),
         role_id: role.id.to_string(),
         role_name: role.name.clone(),
         change: change.into(),
@@ -104,7 +71,7 @@ pub(crate) async fn user_roles_changed(
     let grants = UserGrants::from_rows(&rows);
     let id = Uuid::now_v7();
     let event = pb::UserRolesChanged {
-        meta: Some(meta(id, actor)),
+        meta: Some(actor.meta(id)),
         user_id: user_id.to_string(),
         grants: grants.grants,
         permissions: grants.permissions,

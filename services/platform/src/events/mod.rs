@@ -10,6 +10,7 @@
 //!   cannot apply.
 //! - Topic names are declared in [`topics`] and created explicitly ([`KafkaSettings::ensure_topics`]).
 
+mod actor;
 mod backoff;
 mod consumer;
 mod envelope;
@@ -19,6 +20,7 @@ mod outbox;
 mod relay;
 pub mod topics;
 
+pub use actor::Actor;
 pub use backoff::{Backoff, sleep_or_stop};
 pub use consumer::{AfterApply, ConsumerOptions, EventConsumer, EventHandler, HandlerError, group_id};
 pub use envelope::{Event, MalformedEvent, header};
