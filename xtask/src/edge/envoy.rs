@@ -543,7 +543,30 @@ mod tests {
                     "no gRPC route for {module}"
                 );
             }
-            assert!(routes[0]["typed_per_filter_config"]["envoy.filters.http.local_ratelimit"].is_object());
+            let route = |name: &str| {
+                routes
+                    .iter()
+                    .find(|r| r["name"] == name)
+                    .unwrap_or_else(|| panic!("no route {name}"))
+            };
+            let limited =
+                |r: &Value| r["typed_per_filter_config"]["envoy.filters.http.local_ratelimit"].is_object();
+            assert!(limited(route("grpc pos.auth.v1.AuthService/Login")));
+            assert!(limited(route("rest /api/v1/auth:login")));
+            assert!(
+                !limited(route("rest /api/v1/auth:refresh")),
+                "refreshing is not limited"
+            );
+            assert!(
+                !limited(route("grpc auth")),
+                "signed-in AuthService RPCs are not limited"
+            );
+            let internal = route("internal /pos.auth.v1.AuthService/ProvisionCredential");
+            assert_eq!(internal["direct_response"]["status"], 404);
+            assert_eq!(
+                hcm["route_config"]["virtual_hosts"][0]["request_headers_to_remove"],
+                json!([SERVICE_CREDENTIAL_HEADER])
+            );
         }
     }
 
