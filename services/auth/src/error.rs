@@ -167,10 +167,7 @@ impl From<AuthError> for Status {
             AuthError::SessionRevoked => reason(Code::Unauthenticated, "SESSION_REVOKED", message),
             AuthError::TokenMissing => reason(Code::Unauthenticated, "TOKEN_MISSING", message),
             AuthError::NotAUser(_) => reason(Code::PermissionDenied, "PERMISSION_MISSING", message),
-            AuthError::Database(error) if pos_platform::db::is_unavailable(&error) => {
-                status::unavailable(Module::Auth, "PostgreSQL", &error)
-            }
-            AuthError::Database(error) => status::internal(Module::Auth, &error.into()),
+            AuthError::Database(error) => status::database(Module::Auth, error),
             AuthError::Dependency { module, message } => status::unavailable(
                 Module::Auth,
                 &format!("{module} module"),

@@ -93,12 +93,7 @@ impl From<NotificationError> for Status {
                 message,
                 [("request_id".to_owned(), request_id)],
             ),
-            NotificationError::Database(error) if pos_platform::db::is_unavailable(&error) => {
-                status::unavailable(Module::Notification, "PostgreSQL", &error)
-            }
-            NotificationError::Database(error) => {
-                status::internal(Module::Notification, &anyhow::Error::from(error))
-            }
+            NotificationError::Database(error) => status::database(Module::Notification, error),
             NotificationError::Status(status) => status,
             NotificationError::Internal(error) => status::internal(Module::Notification, &error),
         }

@@ -91,6 +91,16 @@ pub fn unavailable(module: Module, dependency: &str, cause: &dyn std::error::Err
     )
 }
 
+/// A database error: `UNAVAILABLE` when PostgreSQL is unreachable or overloaded (a retry may
+/// succeed), `INTERNAL` otherwise (see [`crate::db::is_unavailable`]).
+pub fn database(module: Module, error: sqlx::Error) -> Status {
+    if crate::db::is_unavailable(&error) {
+        unavailable(module, "PostgreSQL", &error)
+    } else {
+        internal(module, &anyhow::Error::from(error))
+    }
+}
+
 /// `INTERNAL` with a generic message; the cause is logged with its chain, never returned.
 pub fn internal(module: Module, cause: &anyhow::Error) -> Status {
     tracing::error!(%module, error = ?cause, "internal error");

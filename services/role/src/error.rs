@@ -174,10 +174,7 @@ impl From<RoleError> for Status {
                 message,
                 [("permission".to_owned(), permission.to_owned())],
             ),
-            RoleError::Database(error) if pos_platform::db::is_unavailable(&error) => {
-                status::unavailable(Module::Role, "PostgreSQL", &error)
-            }
-            RoleError::Database(error) => status::internal(Module::Role, &anyhow::Error::from(error)),
+            RoleError::Database(error) => status::database(Module::Role, error),
             RoleError::Status(status) => status,
             RoleError::Internal(error) => status::internal(Module::Role, &error),
         }

@@ -139,10 +139,7 @@ impl From<UserError> for Status {
                 message,
                 [("field".to_owned(), field)],
             ),
-            UserError::Database(error) if pos_platform::db::is_unavailable(&error) => {
-                status::unavailable(Module::User, "PostgreSQL", &error)
-            }
-            UserError::Database(error) => status::internal(Module::User, &anyhow::Error::from(error)),
+            UserError::Database(error) => status::database(Module::User, error),
             UserError::Status(status) => status,
             UserError::Internal(error) => status::internal(Module::User, &error),
         }
