@@ -183,6 +183,20 @@ pub struct Config {
     )]
     pub public_url: String,
 
+    /// Where uploaded files (merchant documents, product images) are kept: a directory
+    /// (`file:///var/lib/pos/objects`), `memory://` (lost on exit; tests), or an S3 or
+    /// S3-compatible bucket `s3://bucket/prefix` (credentials, region and endpoint from the
+    /// `AWS_*` variables). Every process serving the merchant or product module must see the same
+    /// store.
+    #[arg(
+        long,
+        env = "POS_OBJECT_STORE_URL",
+        value_name = "POS_OBJECT_STORE_URL",
+        default_value = "file://.run/objects",
+        hide_env_values = true
+    )]
+    pub object_store_url: String,
+
     /// OTLP/gRPC endpoint traces are exported to (e.g. `http://jaeger:4317`); unset: no export.
     #[arg(
         long,

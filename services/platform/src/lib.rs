@@ -7,9 +7,12 @@
 pub mod access;
 pub mod access_token;
 pub mod auth;
+pub mod background;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod events;
+pub mod files;
 pub mod idempotency;
 pub mod metrics;
 pub mod module;

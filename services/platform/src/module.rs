@@ -26,6 +26,8 @@ pub struct ModuleContext {
     pub page_tokens: PageTokens,
     /// The process configuration (SMTP server, public URL, …).
     pub config: Arc<Config>,
+    /// The object store of uploaded files (`POS_OBJECT_STORE_URL`).
+    pub files: crate::files::Files,
 }
 
 /// A topic a module consumes, and the handler that applies its events (see

@@ -3,6 +3,7 @@
 
 use pos_api::Module;
 use pos_platform::ModuleContext;
+use pos_platform::background::BackgroundTask;
 use pos_platform::module::Subscription;
 use tonic::service::RoutesBuilder;
 
@@ -37,5 +38,13 @@ pub(crate) fn subscriptions(module: Module, ctx: &ModuleContext) -> Vec<Subscrip
         Module::Transaction => pos_transaction::subscriptions(ctx),
         Module::Report => pos_report::subscriptions(ctx),
         Module::Notification => pos_notification::subscriptions(ctx),
+    }
+}
+
+/// The background tasks of `module` (most modules have none).
+pub(crate) fn background(module: Module, ctx: &ModuleContext) -> Vec<BackgroundTask> {
+    match module {
+        Module::Product => pos_product::background(ctx),
+        _ => Vec::new(),
     }
 }

@@ -49,6 +49,8 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
         clients: Clients::default(),
         page_tokens: PageTokens::new(&config.page_token_secret),
         config: std::sync::Arc::new(config.clone()),
+        files: pos_platform::files::Files::open(&config.object_store_url)
+            .context("POS_OBJECT_STORE_URL does not name a usable object store")?,
     };
     let access = Access::new(
         ServiceCredential::new(&config.service_token_secret),
@@ -96,6 +98,12 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
         let (access, kafka, stopped) = (access.clone(), kafka.clone(), stopped.clone());
         async move { access.follow_changes(kafka, stopped).await }
     });
+    for module in &config.modules.0 {
+        for task in crate::modules::background(*module, &ctx) {
+            tracing::info!(task = task.name, "starting background task");
+            tokio::spawn((task.run)(stopped.clone()));
+        }
+    }
     let events = tokio::spawn(crate::events::run(
         kafka,
         config.modules.clone(),

@@ -27,3 +27,8 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
 pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
     Vec::new()
 }
+
+/// The module's background tasks (issue #6 adds the expiry of stock reservations).
+pub fn background(_ctx: &ModuleContext) -> Vec<pos_platform::background::BackgroundTask> {
+    Vec::new()
+}

@@ -16,6 +16,8 @@ use chrono::Utc;
 use clap::Parser;
 use pos_api::pos::auth::v1::LoginRequest;
 use pos_api::pos::auth::v1::auth_service_client::AuthServiceClient;
+use pos_api::pos::merchant::v1::merchant_service_client::MerchantServiceClient;
+use pos_api::pos::merchant::v1::{ApproveMerchantRequest, CreateMerchantRequest, Merchant};
 use pos_api::pos::role::v1::role_service_client::RoleServiceClient;
 use pos_api::pos::role::v1::{GrantRoleRequest, ListRolesRequest};
 use pos_api::pos::user::v1::user_service_client::UserServiceClient;
@@ -99,6 +101,8 @@ impl TestPlatform {
             SERVICE_SECRET,
             "--smtp-url",
             "smtp://127.0.0.1:9",
+            "--object-store-url",
+            "memory://",
             "--log-format",
             "text",
         ];
@@ -238,6 +242,54 @@ impl TestPlatform {
         let email = format!("admin-{}@example.com", uuid::Uuid::now_v7().simple());
         self.session_with_role(&email, "admin", None, None).await
     }
+
+    /// A new merchant in status `ACTIVE` (created and approved as a service, in IDR, time zone
+    /// Asia/Jakarta) and its owner, signed in. CreateMerchant grants the owner the `merchant`
+    /// role bound to the merchant.
+    pub(crate) async fn active_merchant(&self) -> MerchantOwner {
+        let owner = self.pending_merchant().await;
+        MerchantServiceClient::new(self.channel().await)
+            .approve_merchant(self.as_service(ApproveMerchantRequest {
+                merchant_id: owner.merchant_id.clone(),
+            }))
+            .await
+            .unwrap_or_else(|status| panic!("ApproveMerchant: {status:?}"));
+        owner
+    }
+
+    /// A new merchant in status `PENDING` and its owner, signed in.
+    pub(crate) async fn pending_merchant(&self) -> MerchantOwner {
+        let email = format!("owner-{}@example.com", uuid::Uuid::now_v7().simple());
+        let user_id = self.create_user(&email).await;
+        let merchant = MerchantServiceClient::new(self.channel().await)
+            .create_merchant(self.as_service(CreateMerchantRequest {
+                merchant: Some(Merchant {
+                    owner_user_id: user_id,
+                    name: format!("Toko {}", &email[6..14]),
+                    currency_code: "IDR".to_owned(),
+                    time_zone: "Asia/Jakarta".to_owned(),
+                    ..Merchant::default()
+                }),
+                request_id: String::new(),
+            }))
+            .await
+            .unwrap_or_else(|status| panic!("CreateMerchant: {status:?}"))
+            .into_inner()
+            .merchant
+            .expect("the created merchant");
+        MerchantOwner {
+            merchant_id: merchant.id,
+            session: self.login(&email).await,
+        }
+    }
+}
+
+/// A merchant and its signed-in owner.
+pub(crate) struct MerchantOwner {
+    /// The merchant's id.
+    pub(crate) merchant_id: String,
+    /// The owner's session.
+    pub(crate) session: Session,
 }
 
 /// `message` with `authorization: Bearer <token>`.
