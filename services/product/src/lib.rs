@@ -6,6 +6,7 @@
 
 mod error;
 mod product;
+mod stock;
 
 pub use error::ProductError;
 

@@ -7,16 +7,22 @@ use pos_api::pos::product::v1::product_service_server::ProductService;
 use pos_platform::ModuleContext;
 
 use crate::error::ProductError;
+use crate::stock::StockApi;
 
 /// Handlers of `pos.product.v1.ProductService`.
+/// The stock RPCs are answered by [`StockApi`] (`crate::stock`).
 pub(crate) struct ProductApi {
     #[expect(dead_code, reason = "read by the handlers built in issue #6")]
     ctx: ModuleContext,
+    stock: StockApi,
 }
 
 impl ProductApi {
     pub(crate) fn new(ctx: ModuleContext) -> Self {
-        ProductApi { ctx }
+        ProductApi {
+            stock: StockApi::new(ctx.clone()),
+            ctx,
+        }
     }
 }
 
@@ -101,43 +107,43 @@ impl ProductService for ProductApi {
 
     async fn adjust_stock(
         &self,
-        _request: Request<pb::AdjustStockRequest>,
+        request: Request<pb::AdjustStockRequest>,
     ) -> Result<Response<pb::AdjustStockResponse>, Status> {
-        Err(ProductError::NotBuiltYet("AdjustStock").into())
+        self.stock.adjust_stock(request).await
     }
 
     async fn list_stock_movements(
         &self,
-        _request: Request<pb::ListStockMovementsRequest>,
+        request: Request<pb::ListStockMovementsRequest>,
     ) -> Result<Response<pb::ListStockMovementsResponse>, Status> {
-        Err(ProductError::NotBuiltYet("ListStockMovements").into())
+        self.stock.list_stock_movements(request).await
     }
 
     async fn reserve_stock(
         &self,
-        _request: Request<pb::ReserveStockRequest>,
+        request: Request<pb::ReserveStockRequest>,
     ) -> Result<Response<pb::ReserveStockResponse>, Status> {
-        Err(ProductError::NotBuiltYet("ReserveStock").into())
+        self.stock.reserve_stock(request).await
     }
 
     async fn commit_reservation(
         &self,
-        _request: Request<pb::CommitReservationRequest>,
+        request: Request<pb::CommitReservationRequest>,
     ) -> Result<Response<pb::CommitReservationResponse>, Status> {
-        Err(ProductError::NotBuiltYet("CommitReservation").into())
+        self.stock.commit_reservation(request).await
     }
 
     async fn release_reservation(
         &self,
-        _request: Request<pb::ReleaseReservationRequest>,
+        request: Request<pb::ReleaseReservationRequest>,
     ) -> Result<Response<pb::ReleaseReservationResponse>, Status> {
-        Err(ProductError::NotBuiltYet("ReleaseReservation").into())
+        self.stock.release_reservation(request).await
     }
 
     async fn get_reservation(
         &self,
-        _request: Request<pb::GetReservationRequest>,
+        request: Request<pb::GetReservationRequest>,
     ) -> Result<Response<pb::GetReservationResponse>, Status> {
-        Err(ProductError::NotBuiltYet("GetReservation").into())
+        self.stock.get_reservation(request).await
     }
 }
