@@ -1,6 +1,9 @@
 //! The public keys that verify access tokens, fetched from the auth module
 //! (`AuthService.ListSigningKeys`, in-process or remote) and fetched again when a token names a
-//! key id this process has not seen (a rotation), at most once per [`REFETCH_INTERVAL`].
+//! key id this process has not seen (a rotation), at most once per [`REFETCH_INTERVAL`]. One fetch
+//! runs at a time: requests that meet an unknown key while a fetch is under way wait for it and
+//! check again, so a burst of requests at start-up is not refused while the first fetch is on the
+//! wire.
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -30,6 +33,8 @@ pub(crate) struct SigningKeys {
     clients: Clients,
     verifier: Arc<RwLock<Arc<TokenVerifier>>>,
     last_fetch: Arc<Mutex<Option<Instant>>>,
+    /// Held while a fetch is under way.
+    fetching: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SigningKeys {
@@ -38,13 +43,19 @@ impl SigningKeys {
             clients,
             verifier: Arc::new(RwLock::new(Arc::new(TokenVerifier::default()))),
             last_fetch: Arc::new(Mutex::new(None)),
+            fetching: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
     /// The claims of `token`, fetching the key list first when the token's key is unknown.
     pub(crate) async fn verify(&self, token: &str) -> Result<AccessClaims, KeysError> {
-        let current = self.current();
-        match current.verify(token) {
+        match self.current().verify(token) {
+            Err(TokenError::UnknownKey) => {}
+            result => return Ok(result?),
+        }
+        let _fetching = self.fetching.lock().await;
+        // A fetch that finished while this request waited may have brought the key.
+        match self.current().verify(token) {
             Err(TokenError::UnknownKey) if self.may_refetch() => {
                 let refreshed = self.fetch().await?;
                 Ok(refreshed.verify(token)?)
@@ -62,18 +73,14 @@ impl SigningKeys {
         )
     }
 
+    /// Whether the last successful fetch is older than [`REFETCH_INTERVAL`] (a failed fetch does
+    /// not count: the next request tries again, one at a time).
     fn may_refetch(&self) -> bool {
-        let mut last = self
+        let last = self
             .last_fetch
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match *last {
-            Some(at) if at.elapsed() < REFETCH_INTERVAL => false,
-            _ => {
-                *last = Some(Instant::now());
-                true
-            }
-        }
+        !matches!(*last, Some(at) if at.elapsed() < REFETCH_INTERVAL)
     }
 
     async fn fetch(&self) -> Result<Arc<TokenVerifier>, KeysError> {
@@ -98,6 +105,10 @@ impl SigningKeys {
             })
             .collect::<Vec<_>>();
         let verifier = Arc::new(TokenVerifier::new(keys));
+        *self
+            .last_fetch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
         *self
             .verifier
             .write()
