@@ -1,22 +1,24 @@
-//! `pos.merchant.v1.MerchantService`.
+//! `pos.merchant.v1.MerchantService`: each handler reads the caller's [`AuthContext`] (the access
+//! layer already enforced the RPC's rule) and hands over to the module's operations.
 
 use tonic::{Request, Response, Status};
 
 use pos_api::pos::merchant::v1 as pb;
 use pos_api::pos::merchant::v1::merchant_service_server::MerchantService;
-use pos_platform::ModuleContext;
+use pos_platform::AuthContext;
 
 use crate::error::MerchantError;
+use crate::transition::{self, APPROVE, REACTIVATE, REJECT, SUSPEND};
+use crate::{Shared, create, lifecycle, read, update};
 
 /// Handlers of `pos.merchant.v1.MerchantService`.
 pub(crate) struct MerchantApi {
-    #[expect(dead_code, reason = "read by the handlers built in issue #6")]
-    ctx: ModuleContext,
+    shared: Shared,
 }
 
 impl MerchantApi {
-    pub(crate) fn new(ctx: ModuleContext) -> Self {
-        MerchantApi { ctx }
+    pub(crate) fn new(shared: Shared) -> Self {
+        MerchantApi { shared }
     }
 }
 
@@ -24,93 +26,141 @@ impl MerchantApi {
 impl MerchantService for MerchantApi {
     async fn get_merchant(
         &self,
-        _request: Request<pb::GetMerchantRequest>,
+        request: Request<pb::GetMerchantRequest>,
     ) -> Result<Response<pb::GetMerchantResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("GetMerchant").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            read::get_merchant(&self.shared, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn list_merchants(
         &self,
-        _request: Request<pb::ListMerchantsRequest>,
+        request: Request<pb::ListMerchantsRequest>,
     ) -> Result<Response<pb::ListMerchantsResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("ListMerchants").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            read::list_merchants(&self.shared, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn create_merchant(
         &self,
-        _request: Request<pb::CreateMerchantRequest>,
+        request: Request<pb::CreateMerchantRequest>,
     ) -> Result<Response<pb::CreateMerchantResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("CreateMerchant").into())
+        let auth = AuthContext::require(&request)?.clone();
+        Ok(Response::new(
+            create::create_merchant(&self.shared, &auth, request.into_inner()).await?,
+        ))
     }
 
     async fn update_merchant(
         &self,
-        _request: Request<pb::UpdateMerchantRequest>,
+        request: Request<pb::UpdateMerchantRequest>,
     ) -> Result<Response<pb::UpdateMerchantResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("UpdateMerchant").into())
+        let auth = AuthContext::require(&request)?.clone();
+        Ok(Response::new(
+            update::update_merchant(&self.shared, &auth, request.into_inner()).await?,
+        ))
     }
 
     async fn approve_merchant(
         &self,
-        _request: Request<pb::ApproveMerchantRequest>,
+        request: Request<pb::ApproveMerchantRequest>,
     ) -> Result<Response<pb::ApproveMerchantResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("ApproveMerchant").into())
+        let auth = AuthContext::require(&request)?;
+        let merchant =
+            transition::apply(&self.shared, auth, APPROVE, &request.get_ref().merchant_id, "").await?;
+        Ok(Response::new(pb::ApproveMerchantResponse {
+            merchant: Some(merchant),
+        }))
     }
 
     async fn reject_merchant(
         &self,
-        _request: Request<pb::RejectMerchantRequest>,
+        request: Request<pb::RejectMerchantRequest>,
     ) -> Result<Response<pb::RejectMerchantResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("RejectMerchant").into())
+        let auth = AuthContext::require(&request)?;
+        let body = request.get_ref();
+        let merchant = transition::apply(&self.shared, auth, REJECT, &body.merchant_id, &body.reason).await?;
+        Ok(Response::new(pb::RejectMerchantResponse {
+            merchant: Some(merchant),
+        }))
     }
 
     async fn suspend_merchant(
         &self,
-        _request: Request<pb::SuspendMerchantRequest>,
+        request: Request<pb::SuspendMerchantRequest>,
     ) -> Result<Response<pb::SuspendMerchantResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("SuspendMerchant").into())
+        let auth = AuthContext::require(&request)?;
+        let body = request.get_ref();
+        let merchant =
+            transition::apply(&self.shared, auth, SUSPEND, &body.merchant_id, &body.reason).await?;
+        Ok(Response::new(pb::SuspendMerchantResponse {
+            merchant: Some(merchant),
+        }))
     }
 
     async fn reactivate_merchant(
         &self,
-        _request: Request<pb::ReactivateMerchantRequest>,
+        request: Request<pb::ReactivateMerchantRequest>,
     ) -> Result<Response<pb::ReactivateMerchantResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("ReactivateMerchant").into())
+        let auth = AuthContext::require(&request)?;
+        let merchant =
+            transition::apply(&self.shared, auth, REACTIVATE, &request.get_ref().merchant_id, "").await?;
+        Ok(Response::new(pb::ReactivateMerchantResponse {
+            merchant: Some(merchant),
+        }))
     }
 
     async fn delete_merchant(
         &self,
-        _request: Request<pb::DeleteMerchantRequest>,
+        request: Request<pb::DeleteMerchantRequest>,
     ) -> Result<Response<pb::DeleteMerchantResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("DeleteMerchant").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::delete_merchant(&self.shared, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn restore_merchant(
         &self,
-        _request: Request<pb::RestoreMerchantRequest>,
+        request: Request<pb::RestoreMerchantRequest>,
     ) -> Result<Response<pb::RestoreMerchantResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("RestoreMerchant").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::restore_merchant(&self.shared, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn purge_merchant(
         &self,
-        _request: Request<pb::PurgeMerchantRequest>,
+        request: Request<pb::PurgeMerchantRequest>,
     ) -> Result<Response<pb::PurgeMerchantResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("PurgeMerchant").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::purge_merchant(&self.shared, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn restore_trashed_merchants(
         &self,
-        _request: Request<pb::RestoreTrashedMerchantsRequest>,
+        request: Request<pb::RestoreTrashedMerchantsRequest>,
     ) -> Result<Response<pb::RestoreTrashedMerchantsResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("RestoreTrashedMerchants").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::restore_trashed_merchants(&self.shared, auth).await?,
+        ))
     }
 
     async fn purge_trashed_merchants(
         &self,
-        _request: Request<pb::PurgeTrashedMerchantsRequest>,
+        request: Request<pb::PurgeTrashedMerchantsRequest>,
     ) -> Result<Response<pb::PurgeTrashedMerchantsResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("PurgeTrashedMerchants").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::purge_trashed_merchants(&self.shared, auth).await?,
+        ))
     }
 
     async fn request_settlement(

@@ -16,6 +16,7 @@ mod error;
 mod events;
 mod kind;
 mod mailer;
+mod merchant_events;
 mod notification;
 mod render;
 mod store;
@@ -44,7 +45,8 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
     );
 }
 
-/// The topics the module consumes, with their handlers: `pos.auth.v1.events`.
+/// The topics the module consumes, with their handlers: `pos.auth.v1.events` and
+/// `pos.merchant.v1.events` (mails to merchant owners).
 ///
 /// The process that consumes them also sends the mail: this starts the module's dispatcher on the current tokio
 /// runtime, since only this process holds the secrets its events carried. The dispatcher stops when the
@@ -70,6 +72,11 @@ pub fn subscriptions(ctx: &ModuleContext) -> Vec<Subscription> {
         events_topic(Module::Auth),
         Arc::new(consumer::AuthEvents::new(ctx.clone())),
     );
-    subscription.after_apply = Some(consumer::after_apply(vault, wake));
-    vec![subscription]
+    subscription.after_apply = Some(consumer::after_apply(Arc::clone(&vault), Arc::clone(&wake)));
+    let mut merchants = Subscription::new(
+        events_topic(Module::Merchant),
+        Arc::new(merchant_events::MerchantEvents::new(ctx.clone())),
+    );
+    merchants.after_apply = Some(consumer::after_apply(vault, wake));
+    vec![subscription, merchants]
 }

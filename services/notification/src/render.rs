@@ -71,6 +71,22 @@ pub(crate) enum Content {
         first_name: String,
         time: Option<DateTime<Utc>>,
     },
+    /// An admin moved the owner's merchant to another status (`approved`, `rejected`,
+    /// `suspended`, `reactivated`), with the admin's reason.
+    MerchantStatus {
+        first_name: String,
+        merchant_name: String,
+        change: String,
+        reason: String,
+    },
+    /// An admin reviewed one of the merchant's documents (`approved` or `rejected`), with a note.
+    DocumentReviewed {
+        first_name: String,
+        merchant_name: String,
+        file_name: String,
+        decision: String,
+        note: String,
+    },
 }
 
 /// A mail ready to send.
@@ -111,6 +127,8 @@ impl Content {
             | Content::PasswordChanged { .. }
             | Content::AccountLocked { .. }
             | Content::SessionStolen { .. } => Kind::SecurityAlert,
+            Content::MerchantStatus { .. } => Kind::MerchantStatus,
+            Content::DocumentReviewed { .. } => Kind::DocumentReviewed,
         }
     }
 
@@ -124,7 +142,9 @@ impl Content {
             | Content::DuplicateRegistration { first_name, .. }
             | Content::PasswordChanged { first_name, .. }
             | Content::AccountLocked { first_name, .. }
-            | Content::SessionStolen { first_name, .. } => first_name,
+            | Content::SessionStolen { first_name, .. }
+            | Content::MerchantStatus { first_name, .. }
+            | Content::DocumentReviewed { first_name, .. } => first_name,
         }
     }
 
@@ -142,6 +162,16 @@ impl Content {
             Content::PasswordChanged { .. } => "Your POS password was changed".to_owned(),
             Content::AccountLocked { .. } => "Your POS account is locked for a while".to_owned(),
             Content::SessionStolen { .. } => "We signed you out of POS to protect your account".to_owned(),
+            Content::MerchantStatus {
+                merchant_name,
+                change,
+                ..
+            } => format!("{merchant_name} was {change} on POS"),
+            Content::DocumentReviewed {
+                merchant_name,
+                decision,
+                ..
+            } => format!("A document of {merchant_name} was {decision}"),
         }
     }
 
@@ -290,6 +320,51 @@ impl Content {
                 blocks.push(Block::Text(format!(
                     "Sign in again at {base}/login. If you notice anything unusual, choose a new password at {forgot} and tell your administrator."
                 )));
+            }
+            Content::MerchantStatus {
+                merchant_name,
+                change,
+                reason,
+                ..
+            } => {
+                let what = match change.as_str() {
+                    "approved" => format!("{merchant_name} was approved: it can now sell on POS."),
+                    "reactivated" => format!("{merchant_name} was reactivated: it can sell on POS again."),
+                    "suspended" => {
+                        format!("{merchant_name} was suspended: it cannot sell until it is reactivated.")
+                    }
+                    "rejected" => format!("{merchant_name} was not approved."),
+                    other => format!("{merchant_name} was {other}."),
+                };
+                blocks.push(Block::Text(what));
+                if !reason.is_empty() {
+                    blocks.push(Block::Text(format!("The reason given: {reason}")));
+                }
+                blocks.push(Block::Text(format!("Sign in at {base}/login for the details.")));
+            }
+            Content::DocumentReviewed {
+                merchant_name,
+                file_name,
+                decision,
+                note,
+                ..
+            } => {
+                let document = if file_name.is_empty() {
+                    "A verification document".to_owned()
+                } else {
+                    format!("The verification document {file_name}")
+                };
+                blocks.push(Block::Text(format!(
+                    "{document} of {merchant_name} was {decision}."
+                )));
+                if !note.is_empty() {
+                    blocks.push(Block::Text(format!("The reviewer's note: {note}")));
+                }
+                if decision == "rejected" {
+                    blocks.push(Block::Text(format!(
+                        "You can upload a new document after signing in at {base}/login."
+                    )));
+                }
             }
         }
         blocks.push(Block::Text("— POS".to_owned()));
