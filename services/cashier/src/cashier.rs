@@ -1,16 +1,15 @@
-//! `pos.cashier.v1.CashierService`.
+//! `pos.cashier.v1.CashierService`: reads the caller's identity and hands each RPC to its handler.
 
 use tonic::{Request, Response, Status};
 
 use pos_api::pos::cashier::v1 as pb;
 use pos_api::pos::cashier::v1::cashier_service_server::CashierService;
-use pos_platform::ModuleContext;
+use pos_platform::{AuthContext, ModuleContext};
 
-use crate::error::CashierError;
+use crate::{create, lifecycle, read, update};
 
 /// Handlers of `pos.cashier.v1.CashierService`.
 pub(crate) struct CashierApi {
-    #[expect(dead_code, reason = "read by the handlers built in issue #6")]
     ctx: ModuleContext,
 }
 
@@ -20,82 +19,101 @@ impl CashierApi {
     }
 }
 
+/// Runs `$handler(ctx, auth, request)` and turns its result into a response.
+macro_rules! handle {
+    ($self:ident, $request:ident, $handler:path) => {{
+        let auth = AuthContext::require(&$request)?.clone();
+        let message = $request.into_inner();
+        $handler(&$self.ctx, &auth, &message)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }};
+    ($self:ident, $request:ident, $handler:path, owned) => {{
+        let auth = AuthContext::require(&$request)?.clone();
+        $handler(&$self.ctx, &auth, $request.into_inner())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }};
+}
+
 #[tonic::async_trait]
 impl CashierService for CashierApi {
     async fn get_cashier(
         &self,
-        _request: Request<pb::GetCashierRequest>,
+        request: Request<pb::GetCashierRequest>,
     ) -> Result<Response<pb::GetCashierResponse>, Status> {
-        Err(CashierError::NotBuiltYet("GetCashier").into())
+        handle!(self, request, read::get_cashier)
     }
 
     async fn list_cashiers(
         &self,
-        _request: Request<pb::ListCashiersRequest>,
+        request: Request<pb::ListCashiersRequest>,
     ) -> Result<Response<pb::ListCashiersResponse>, Status> {
-        Err(CashierError::NotBuiltYet("ListCashiers").into())
+        handle!(self, request, read::list_cashiers)
     }
 
     async fn create_cashier(
         &self,
-        _request: Request<pb::CreateCashierRequest>,
+        request: Request<pb::CreateCashierRequest>,
     ) -> Result<Response<pb::CreateCashierResponse>, Status> {
-        Err(CashierError::NotBuiltYet("CreateCashier").into())
+        handle!(self, request, create::create_cashier, owned)
     }
 
     async fn update_cashier(
         &self,
-        _request: Request<pb::UpdateCashierRequest>,
+        request: Request<pb::UpdateCashierRequest>,
     ) -> Result<Response<pb::UpdateCashierResponse>, Status> {
-        Err(CashierError::NotBuiltYet("UpdateCashier").into())
+        handle!(self, request, update::update_cashier, owned)
     }
 
     async fn disable_cashier(
         &self,
-        _request: Request<pb::DisableCashierRequest>,
+        request: Request<pb::DisableCashierRequest>,
     ) -> Result<Response<pb::DisableCashierResponse>, Status> {
-        Err(CashierError::NotBuiltYet("DisableCashier").into())
+        handle!(self, request, update::disable_cashier)
     }
 
     async fn enable_cashier(
         &self,
-        _request: Request<pb::EnableCashierRequest>,
+        request: Request<pb::EnableCashierRequest>,
     ) -> Result<Response<pb::EnableCashierResponse>, Status> {
-        Err(CashierError::NotBuiltYet("EnableCashier").into())
+        handle!(self, request, update::enable_cashier)
     }
 
     async fn delete_cashier(
         &self,
-        _request: Request<pb::DeleteCashierRequest>,
+        request: Request<pb::DeleteCashierRequest>,
     ) -> Result<Response<pb::DeleteCashierResponse>, Status> {
-        Err(CashierError::NotBuiltYet("DeleteCashier").into())
+        handle!(self, request, lifecycle::delete_cashier)
     }
 
     async fn restore_cashier(
         &self,
-        _request: Request<pb::RestoreCashierRequest>,
+        request: Request<pb::RestoreCashierRequest>,
     ) -> Result<Response<pb::RestoreCashierResponse>, Status> {
-        Err(CashierError::NotBuiltYet("RestoreCashier").into())
+        handle!(self, request, lifecycle::restore_cashier)
     }
 
     async fn purge_cashier(
         &self,
-        _request: Request<pb::PurgeCashierRequest>,
+        request: Request<pb::PurgeCashierRequest>,
     ) -> Result<Response<pb::PurgeCashierResponse>, Status> {
-        Err(CashierError::NotBuiltYet("PurgeCashier").into())
+        handle!(self, request, lifecycle::purge_cashier)
     }
 
     async fn restore_trashed_cashiers(
         &self,
-        _request: Request<pb::RestoreTrashedCashiersRequest>,
+        request: Request<pb::RestoreTrashedCashiersRequest>,
     ) -> Result<Response<pb::RestoreTrashedCashiersResponse>, Status> {
-        Err(CashierError::NotBuiltYet("RestoreTrashedCashiers").into())
+        handle!(self, request, lifecycle::restore_trashed_cashiers)
     }
 
     async fn purge_trashed_cashiers(
         &self,
-        _request: Request<pb::PurgeTrashedCashiersRequest>,
+        request: Request<pb::PurgeTrashedCashiersRequest>,
     ) -> Result<Response<pb::PurgeTrashedCashiersResponse>, Status> {
-        Err(CashierError::NotBuiltYet("PurgeTrashedCashiers").into())
+        handle!(self, request, lifecycle::purge_trashed_cashiers)
     }
 }

@@ -1,0 +1,2 @@
+DROP TABLE cashiers.creation_reservations;
+DROP TABLE cashiers.cashiers;
