@@ -1,16 +1,17 @@
-//! `pos.category.v1.CategoryService`.
+//! `pos.category.v1.CategoryService`: each handler reads the caller's [`AuthContext`] (the access
+//! layer already enforced the RPC's rule: signed in for reads, platform `category.write` for
+//! writes) and hands over to the module's operations.
 
 use tonic::{Request, Response, Status};
 
 use pos_api::pos::category::v1 as pb;
 use pos_api::pos::category::v1::category_service_server::CategoryService;
-use pos_platform::ModuleContext;
+use pos_platform::{AuthContext, ModuleContext};
 
-use crate::error::CategoryError;
+use crate::{lifecycle, read, write};
 
 /// Handlers of `pos.category.v1.CategoryService`.
 pub(crate) struct CategoryApi {
-    #[expect(dead_code, reason = "read by the handlers built in issue #6")]
     ctx: ModuleContext,
 }
 
@@ -24,64 +25,91 @@ impl CategoryApi {
 impl CategoryService for CategoryApi {
     async fn get_category(
         &self,
-        _request: Request<pb::GetCategoryRequest>,
+        request: Request<pb::GetCategoryRequest>,
     ) -> Result<Response<pb::GetCategoryResponse>, Status> {
-        Err(CategoryError::NotBuiltYet("GetCategory").into())
+        AuthContext::require(&request)?;
+        Ok(Response::new(
+            read::get_category(&self.ctx, request.get_ref()).await?,
+        ))
     }
 
     async fn list_categories(
         &self,
-        _request: Request<pb::ListCategoriesRequest>,
+        request: Request<pb::ListCategoriesRequest>,
     ) -> Result<Response<pb::ListCategoriesResponse>, Status> {
-        Err(CategoryError::NotBuiltYet("ListCategories").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            read::list_categories(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn create_category(
         &self,
-        _request: Request<pb::CreateCategoryRequest>,
+        request: Request<pb::CreateCategoryRequest>,
     ) -> Result<Response<pb::CreateCategoryResponse>, Status> {
-        Err(CategoryError::NotBuiltYet("CreateCategory").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            write::create_category(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn update_category(
         &self,
-        _request: Request<pb::UpdateCategoryRequest>,
+        request: Request<pb::UpdateCategoryRequest>,
     ) -> Result<Response<pb::UpdateCategoryResponse>, Status> {
-        Err(CategoryError::NotBuiltYet("UpdateCategory").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            write::update_category(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn delete_category(
         &self,
-        _request: Request<pb::DeleteCategoryRequest>,
+        request: Request<pb::DeleteCategoryRequest>,
     ) -> Result<Response<pb::DeleteCategoryResponse>, Status> {
-        Err(CategoryError::NotBuiltYet("DeleteCategory").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::delete_category(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn restore_category(
         &self,
-        _request: Request<pb::RestoreCategoryRequest>,
+        request: Request<pb::RestoreCategoryRequest>,
     ) -> Result<Response<pb::RestoreCategoryResponse>, Status> {
-        Err(CategoryError::NotBuiltYet("RestoreCategory").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::restore_category(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn purge_category(
         &self,
-        _request: Request<pb::PurgeCategoryRequest>,
+        request: Request<pb::PurgeCategoryRequest>,
     ) -> Result<Response<pb::PurgeCategoryResponse>, Status> {
-        Err(CategoryError::NotBuiltYet("PurgeCategory").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::purge_category(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn restore_trashed_categories(
         &self,
-        _request: Request<pb::RestoreTrashedCategoriesRequest>,
+        request: Request<pb::RestoreTrashedCategoriesRequest>,
     ) -> Result<Response<pb::RestoreTrashedCategoriesResponse>, Status> {
-        Err(CategoryError::NotBuiltYet("RestoreTrashedCategories").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::restore_trashed_categories(&self.ctx, auth).await?,
+        ))
     }
 
     async fn purge_trashed_categories(
         &self,
-        _request: Request<pb::PurgeTrashedCategoriesRequest>,
+        request: Request<pb::PurgeTrashedCategoriesRequest>,
     ) -> Result<Response<pb::PurgeTrashedCategoriesResponse>, Status> {
-        Err(CategoryError::NotBuiltYet("PurgeTrashedCategories").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::purge_trashed_categories(&self.ctx, auth).await?,
+        ))
     }
 }

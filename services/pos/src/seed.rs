@@ -1,8 +1,8 @@
 //! The first admin and demo data, written through the public gRPC API (never into tables), so
 //! every rule of every module holds for it. The seed authenticates with the service credential
 //! (`POS_SERVICE_TOKEN_SECRET`, caller name `seed`), so only operators holding the deployment's
-//! secret can run it. Each write carries a fixed `request_id` or is looked up first, so running
-//! the seed again changes nothing. Steps whose RPC is not built yet are reported as skipped.
+//! secret can run it. Each write is looked up first (and carries a fixed `request_id` where the
+//! RPC takes one), so running the seed again changes nothing. Steps whose RPC is not built yet are reported as skipped.
 
 use pos_api::pos::category::v1 as category;
 use pos_api::pos::role::v1 as role;
@@ -92,21 +92,58 @@ pub async fn seed(
         seed_admin_grant(&clients, &mut report, &admin_id).await?;
     }
 
-    let mut categories = clients.category()?;
     for (request_id, name, description) in CATEGORIES {
-        let created = categories
-            .create_category(category::CreateCategoryRequest {
-                category: Some(category::Category {
-                    name: name.to_owned(),
-                    description: description.to_owned(),
-                    ..Default::default()
-                }),
-                request_id: request_id.to_owned(),
-            })
-            .await;
-        record(&mut report, &format!("category {name}"), created)?;
+        seed_category(&clients, &mut report, request_id, name, description).await?;
     }
     Ok(report)
+}
+
+/// Creates the demo category `name`, or finds it (by name, case-insensitively, trashed ones
+/// included: a category an operator trashed stays in the trash) from an earlier run. The fixed
+/// `request_id` makes concurrent or retried runs create it once.
+async fn seed_category(
+    clients: &Clients,
+    report: &mut SeedReport,
+    request_id: &str,
+    name: &str,
+    description: &str,
+) -> anyhow::Result<()> {
+    let step = format!("category {name}");
+    let mut categories = clients.category()?;
+    let listed = categories
+        .list_categories(category::ListCategoriesRequest {
+            query: name.to_owned(),
+            lifecycle: pos_api::pos::common::v1::Lifecycle::All.into(),
+            page_size: 500,
+            ..Default::default()
+        })
+        .await;
+    let Some(listed) = ok_or_skipped(report, &step, listed)? else {
+        return Ok(());
+    };
+    if listed
+        .into_inner()
+        .categories
+        .iter()
+        .any(|found| found.name.eq_ignore_ascii_case(name))
+    {
+        report
+            .steps
+            .push((format!("{step} (already there)"), StepOutcome::Done));
+        return Ok(());
+    }
+    let created = categories
+        .create_category(category::CreateCategoryRequest {
+            category: Some(category::Category {
+                name: name.to_owned(),
+                description: description.to_owned(),
+                ..Default::default()
+            }),
+            request_id: request_id.to_owned(),
+        })
+        .await;
+    record(report, &step, created)?;
+    Ok(())
 }
 
 /// Creates the first admin's account (verified, with `password`), or finds it from an earlier run

@@ -1,5 +1,6 @@
 //! `pos seed` (what `cargo xtask seed` runs) against a running platform: it creates the first
-//! admin through the API, as the service `seed`, and running it again changes nothing.
+//! admin and the demo categories through the API, as the service `seed`, and running it again
+//! changes nothing.
 
 #[path = "support/platform.rs"]
 mod platform;
@@ -8,10 +9,36 @@ use platform::{SERVICE_SECRET, TestPlatform, bearer};
 use pos::StepOutcome;
 use pos_api::pos::auth::v1::auth_service_client::AuthServiceClient;
 use pos_api::pos::auth::v1::{GetMeRequest, LoginRequest};
+use pos_api::pos::category::v1::category_service_client::CategoryServiceClient;
+use pos_api::pos::category::v1::{Category, ListCategoriesRequest};
+use pos_api::pos::common::v1::Lifecycle;
 use pos_platform::config::Upstreams;
 
 const ADMIN_EMAIL: &str = "first-admin@example.com";
 const ADMIN_PASSWORD: &str = "a first admin passphrase";
+
+/// The demo categories the seed writes, with the slugs their names give.
+const DEMO_CATEGORIES: [(&str, &str); 5] = [
+    ("Bakery", "bakery"),
+    ("Drinks", "drinks"),
+    ("Groceries", "groceries"),
+    ("Household", "household"),
+    ("Snacks", "snacks"),
+];
+
+/// Every category of the platform, trashed ones included, by name.
+async fn all_categories(platform: &TestPlatform) -> Vec<Category> {
+    CategoryServiceClient::new(platform.channel().await)
+        .list_categories(platform.as_service(ListCategoriesRequest {
+            lifecycle: Lifecycle::All.into(),
+            page_size: 500,
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+        .categories
+}
 
 /// The seed creates a verified admin who can sign in at once and holds the `admin` role; the
 /// report hands the operator the credentials.
@@ -64,6 +91,47 @@ async fn the_seed_creates_the_first_admin_who_can_sign_in() {
     platform.stop().await;
 }
 
+/// The seed creates the demo categories, each with the slug of its name, and reports every step
+/// done.
+#[tokio::test]
+async fn the_seed_creates_the_demo_categories() {
+    let platform = TestPlatform::start().await;
+    let target = format!("http://{}", platform.grpc_addr());
+
+    let report = pos::seed(
+        &target,
+        &Upstreams::default(),
+        SERVICE_SECRET,
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+    )
+    .await
+    .unwrap();
+
+    assert!(report.complete(), "{report:?}");
+    for (name, _) in DEMO_CATEGORIES {
+        let step = format!("category {name}");
+        assert!(
+            report
+                .steps
+                .iter()
+                .any(|(done, outcome)| *done == step && *outcome == StepOutcome::Done),
+            "{step}: {report:?}"
+        );
+    }
+    let categories: Vec<(String, String)> = all_categories(&platform)
+        .await
+        .into_iter()
+        .map(|category| (category.name, category.slug))
+        .collect();
+    let expected: Vec<(String, String)> = DEMO_CATEGORIES
+        .iter()
+        .map(|(name, slug)| ((*name).to_owned(), (*slug).to_owned()))
+        .collect();
+    assert_eq!(categories, expected);
+    platform.stop().await;
+}
+
 /// A second run finds the admin and its grant and creates nothing; it prints no credentials (the
 /// password is the one of the first run).
 #[tokio::test]
@@ -108,6 +176,15 @@ async fn running_the_seed_again_changes_nothing() {
         first_password_still_works.is_ok(),
         "{first_password_still_works:?}"
     );
+    assert!(again.complete(), "{again:?}");
+    for (name, _) in DEMO_CATEGORIES {
+        let step = format!("category {name} (already there)");
+        assert!(
+            again.steps.iter().any(|(done, _)| *done == step),
+            "{step}: {again:?}"
+        );
+    }
+    assert_eq!(all_categories(&platform).await.len(), DEMO_CATEGORIES.len());
     platform.stop().await;
 }
 

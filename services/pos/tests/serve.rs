@@ -4,9 +4,10 @@
 //! Most tests start the server in the test process with [`pos::start`]; those that must observe the
 //! binary as deployed (grpcurl, environment variables, grpc-web) spawn `pos serve`.
 //!
-//! Every business RPC answers UNIMPLEMENTED until its module is built; the tests that call
-//! `CategoryService/GetCategory` pin that answer and change when issue #6 builds the category
-//! module.
+//! Every business RPC answers UNIMPLEMENTED until its module is built; the test of that answer
+//! calls `ReportService/CompareRevenue` and changes when issue #8 builds the report module. The
+//! tests that only need some module to answer call `CategoryService/GetCategory` without an id,
+//! which the category module refuses (INVALID_ARGUMENT) before it touches PostgreSQL or Redis.
 
 #[path = "support/grpc_web.rs"]
 mod grpc_web;
@@ -25,6 +26,8 @@ use hyper_util::rt::TokioIo;
 use pos_api::pos::category::v1::GetCategoryRequest;
 use pos_api::pos::category::v1::category_service_client::CategoryServiceClient;
 use pos_api::pos::common::v1::EventMeta;
+use pos_api::pos::report::v1::CompareRevenueRequest;
+use pos_api::pos::report::v1::report_service_client::ReportServiceClient;
 use pos_api::{ClientsError, Module};
 use pos_platform::Config;
 use pos_platform::access::{SERVICE_HEADER, ServiceCredential};
@@ -37,10 +40,13 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
 use tonic_types::StatusExt as _;
 
-/// The RPC the tests call: not built yet, so it answers UNIMPLEMENTED.
+/// The RPC the tests call to reach a module: without a `category_id` it answers
+/// INVALID_ARGUMENT with [`GET_CATEGORY_WITHOUT_ID`], whatever the database holds.
 const GET_CATEGORY: &str = "/pos.category.v1.CategoryService/GetCategory";
 const CATEGORY_SERVICE: &str = "pos.category.v1.CategoryService";
-const GET_CATEGORY_NOT_BUILT: &str = "GetCategory is not built yet in the category module";
+const GET_CATEGORY_WITHOUT_ID: &str = "invalid request: category_id: is required";
+/// An RPC not built yet (issue #8 builds it).
+const COMPARE_REVENUE_NOT_BUILT: &str = "CompareRevenue is not built yet in the report module";
 
 // ---------------------------------------------------------------------------------------------
 // grpcurl and reflection
@@ -156,23 +162,26 @@ async fn health_does_not_know_modules_the_process_does_not_serve() {
 #[tokio::test]
 async fn an_rpc_not_built_yet_answers_unimplemented_naming_its_module() {
     let pos = pos::start(&config(&["--modules", "all"])).await.unwrap();
-    let mut categories = CategoryServiceClient::new(channel(pos.grpc_addr).await);
+    let mut reports = ReportServiceClient::new(channel(pos.grpc_addr).await);
 
-    let status = categories
-        .get_category(as_service(GetCategoryRequest::default()))
+    let status = reports
+        .compare_revenue(as_service(CompareRevenueRequest::default()))
         .await
         .unwrap_err();
 
     assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
-    assert_eq!(status.message(), GET_CATEGORY_NOT_BUILT);
+    assert_eq!(status.message(), COMPARE_REVENUE_NOT_BUILT);
     let details = status.get_error_details();
     let info = details
         .error_info()
         .expect("the status carries a google.rpc.ErrorInfo");
     assert_eq!(info.reason, "NOT_BUILT_YET");
-    assert_eq!(info.domain, "pos.category");
-    assert_eq!(info.metadata.get("module").map(String::as_str), Some("category"));
-    assert_eq!(info.metadata.get("rpc").map(String::as_str), Some("GetCategory"));
+    assert_eq!(info.domain, "pos.report");
+    assert_eq!(info.metadata.get("module").map(String::as_str), Some("report"));
+    assert_eq!(
+        info.metadata.get("rpc").map(String::as_str),
+        Some("CompareRevenue")
+    );
 
     pos.shutdown().await.unwrap();
 }
@@ -198,15 +207,15 @@ async fn clients_reach_remote_modules_over_the_network_and_local_ones_in_process
         .get_category(GetCategoryRequest::default())
         .await
         .unwrap_err();
-    assert_eq!(remote.code(), tonic::Code::Unimplemented, "{remote:?}");
-    assert_eq!(remote.message(), GET_CATEGORY_NOT_BUILT);
+    assert_eq!(remote.code(), tonic::Code::InvalidArgument, "{remote:?}");
+    assert_eq!(remote.message(), GET_CATEGORY_WITHOUT_ID);
     assert_eq!(
-        get_category_count(&metrics_text(a.admin_addr).await, "Unimplemented"),
+        get_category_count(&metrics_text(a.admin_addr).await, "InvalidArgument"),
         1.0,
         "A served B's call over gRPC"
     );
     assert_eq!(
-        get_category_count(&metrics_text(b.admin_addr).await, "Unimplemented"),
+        get_category_count(&metrics_text(b.admin_addr).await, "InvalidArgument"),
         0.0,
         "B does not serve category"
     );
@@ -225,10 +234,10 @@ async fn clients_reach_remote_modules_over_the_network_and_local_ones_in_process
             .get_error_details()
             .error_info()
             .map(|info| info.reason.clone()),
-        Some("NOT_BUILT_YET".to_owned())
+        Some("INVALID_ARGUMENT".to_owned())
     );
     assert_eq!(
-        get_category_count(&metrics_text(a.admin_addr).await, "Unimplemented"),
+        get_category_count(&metrics_text(a.admin_addr).await, "InvalidArgument"),
         1.0,
         "A's in-process call went through no socket, so its gRPC listener did not count it"
     );
@@ -344,7 +353,7 @@ async fn metrics_count_an_rpc_by_code_and_record_its_latency() {
     assert_eq!(status, http::StatusCode::OK);
     let text = String::from_utf8(body.to_vec()).unwrap();
 
-    assert_eq!(get_category_count(&text, "Unimplemented"), 1.0, "{text}");
+    assert_eq!(get_category_count(&text, "InvalidArgument"), 1.0, "{text}");
     assert!(
         text.contains("# TYPE pos_grpc_request_duration_seconds histogram"),
         "{text}"
@@ -429,12 +438,13 @@ async fn readyz_answers_unavailable_when_the_database_is_unreachable() {
 // grpc-web over HTTP/1.1, straight to the binary
 // ---------------------------------------------------------------------------------------------
 
-/// A grpc-web call over HTTP/1.1 gets HTTP 200 and grpc-status 12 (UNIMPLEMENTED) with the message.
+/// A grpc-web call over HTTP/1.1 that fails gets HTTP 200 and its grpc-status (here 3,
+/// INVALID_ARGUMENT: GetCategory without an id) with the message and the error details.
 ///
 /// tonic answers an error as a trailers-only response, which grpc-web carries in the HTTP headers
 /// with an empty body; a status in a trailer frame (flag 0x80) of the body is read the same way.
 #[tokio::test]
-async fn grpc_web_call_of_an_rpc_not_built_yet_answers_unimplemented() {
+async fn grpc_web_call_that_fails_answers_its_status_in_the_trailers() {
     let pos = ServeProcess::spawn(&[("POS_MODULES", "all")]).await;
 
     let (status, headers, body) = http_request(pos.grpc_addr, grpc_web_post(GET_CATEGORY)).await;
@@ -452,12 +462,12 @@ async fn grpc_web_call_of_an_rpc_not_built_yet_answers_unimplemented() {
     let trailers = grpc_web_status(&headers, &frames);
     assert_eq!(
         trailers.get("grpc-status").map(String::as_str),
-        Some("12"),
+        Some("3"),
         "{trailers:?}"
     );
     assert_eq!(
         trailers.get("grpc-message").map(String::as_str),
-        Some("GetCategory%20is%20not%20built%20yet%20in%20the%20category%20module"),
+        Some("invalid%20request:%20category_id:%20is%20required"),
         "{trailers:?}"
     );
     assert!(trailers.contains_key("grpc-status-details-bin"), "{trailers:?}");
