@@ -389,6 +389,10 @@ pub const POLICY: &[(&str, Rule)] = &[
         Rule::Requires(grant(&["product.read"], Scope::Cashier)),
     ),
     (
+        "/pos.product.v1.ProductService/GetProductImage",
+        Rule::Requires(grant(&["product.read"], Scope::Cashier)),
+    ),
+    (
         "/pos.product.v1.ProductService/LookupProductByBarcode",
         Rule::Requires(grant(&["product.read"], Scope::Cashier)),
     ),

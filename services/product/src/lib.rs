@@ -4,9 +4,22 @@
 //! `pos.product.v1.ProductService`. It reads no other module's schema and reaches other modules only through
 //! [`pos_api::Clients`].
 
+mod access;
+mod barcode;
+mod cache;
+mod create;
 mod error;
+mod events;
+mod image;
+mod input;
+mod lifecycle;
 mod product;
+mod read;
+mod slug;
 mod stock;
+mod store;
+mod update;
+mod upstream;
 
 pub use error::ProductError;
 
@@ -24,12 +37,14 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
     );
 }
 
-/// The topics the module consumes, with their handlers (none yet).
-pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
-    Vec::new()
+/// The topics the module consumes, with their handlers: its own topic, whose events invalidate
+/// the cached products they name (the event-driven half of [`cache`] invalidation).
+pub fn subscriptions(ctx: &ModuleContext) -> Vec<Subscription> {
+    vec![cache::products(ctx).own_events(pos_api::Module::Product)]
 }
 
-/// The module's background tasks (issue #6 adds the expiry of stock reservations).
-pub fn background(_ctx: &ModuleContext) -> Vec<pos_platform::background::BackgroundTask> {
-    Vec::new()
+/// The module's background tasks: the expiry of stock reservations (every
+/// [`stock::expiry::SWEEP_INTERVAL`]; processes share the work, never expiring one twice).
+pub fn background(ctx: &ModuleContext) -> Vec<pos_platform::background::BackgroundTask> {
+    vec![stock::expiry::task(ctx)]
 }

@@ -4,15 +4,14 @@ use tonic::{Request, Response, Status};
 
 use pos_api::pos::product::v1 as pb;
 use pos_api::pos::product::v1::product_service_server::ProductService;
-use pos_platform::ModuleContext;
+use pos_platform::{AuthContext, ModuleContext};
 
-use crate::error::ProductError;
 use crate::stock::StockApi;
+use crate::{create, image, lifecycle, read, update};
 
 /// Handlers of `pos.product.v1.ProductService`.
 /// The stock RPCs are answered by [`StockApi`] (`crate::stock`).
 pub(crate) struct ProductApi {
-    #[expect(dead_code, reason = "read by the handlers built in issue #6")]
     ctx: ModuleContext,
     stock: StockApi,
 }
@@ -30,79 +29,120 @@ impl ProductApi {
 impl ProductService for ProductApi {
     async fn get_product(
         &self,
-        _request: Request<pb::GetProductRequest>,
+        request: Request<pb::GetProductRequest>,
     ) -> Result<Response<pb::GetProductResponse>, Status> {
-        Err(ProductError::NotBuiltYet("GetProduct").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            read::get_product(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn lookup_product_by_barcode(
         &self,
-        _request: Request<pb::LookupProductByBarcodeRequest>,
+        request: Request<pb::LookupProductByBarcodeRequest>,
     ) -> Result<Response<pb::LookupProductByBarcodeResponse>, Status> {
-        Err(ProductError::NotBuiltYet("LookupProductByBarcode").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            read::lookup_product_by_barcode(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn list_products(
         &self,
-        _request: Request<pb::ListProductsRequest>,
+        request: Request<pb::ListProductsRequest>,
     ) -> Result<Response<pb::ListProductsResponse>, Status> {
-        Err(ProductError::NotBuiltYet("ListProducts").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            read::list_products(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn create_product(
         &self,
-        _request: Request<pb::CreateProductRequest>,
+        request: Request<pb::CreateProductRequest>,
     ) -> Result<Response<pb::CreateProductResponse>, Status> {
-        Err(ProductError::NotBuiltYet("CreateProduct").into())
+        let auth = AuthContext::require(&request)?.clone();
+        Ok(Response::new(
+            create::create_product(&self.ctx, &auth, request.into_inner()).await?,
+        ))
     }
 
     async fn update_product(
         &self,
-        _request: Request<pb::UpdateProductRequest>,
+        request: Request<pb::UpdateProductRequest>,
     ) -> Result<Response<pb::UpdateProductResponse>, Status> {
-        Err(ProductError::NotBuiltYet("UpdateProduct").into())
+        let auth = AuthContext::require(&request)?.clone();
+        Ok(Response::new(
+            update::update_product(&self.ctx, &auth, request.into_inner()).await?,
+        ))
     }
 
     async fn upload_product_image(
         &self,
-        _request: Request<pb::UploadProductImageRequest>,
+        request: Request<pb::UploadProductImageRequest>,
     ) -> Result<Response<pb::UploadProductImageResponse>, Status> {
-        Err(ProductError::NotBuiltYet("UploadProductImage").into())
+        let auth = AuthContext::require(&request)?.clone();
+        Ok(Response::new(
+            image::upload_product_image(&self.ctx, &auth, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_product_image(
+        &self,
+        request: Request<pb::GetProductImageRequest>,
+    ) -> Result<Response<pos_api::google::api::HttpBody>, Status> {
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(image::get_product_image(&self.ctx, auth, request.get_ref()).await?))
     }
 
     async fn delete_product(
         &self,
-        _request: Request<pb::DeleteProductRequest>,
+        request: Request<pb::DeleteProductRequest>,
     ) -> Result<Response<pb::DeleteProductResponse>, Status> {
-        Err(ProductError::NotBuiltYet("DeleteProduct").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::delete_product(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn restore_product(
         &self,
-        _request: Request<pb::RestoreProductRequest>,
+        request: Request<pb::RestoreProductRequest>,
     ) -> Result<Response<pb::RestoreProductResponse>, Status> {
-        Err(ProductError::NotBuiltYet("RestoreProduct").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::restore_product(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn purge_product(
         &self,
-        _request: Request<pb::PurgeProductRequest>,
+        request: Request<pb::PurgeProductRequest>,
     ) -> Result<Response<pb::PurgeProductResponse>, Status> {
-        Err(ProductError::NotBuiltYet("PurgeProduct").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::purge_product(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn restore_trashed_products(
         &self,
-        _request: Request<pb::RestoreTrashedProductsRequest>,
+        request: Request<pb::RestoreTrashedProductsRequest>,
     ) -> Result<Response<pb::RestoreTrashedProductsResponse>, Status> {
-        Err(ProductError::NotBuiltYet("RestoreTrashedProducts").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::restore_trashed_products(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn purge_trashed_products(
         &self,
-        _request: Request<pb::PurgeTrashedProductsRequest>,
+        request: Request<pb::PurgeTrashedProductsRequest>,
     ) -> Result<Response<pb::PurgeTrashedProductsResponse>, Status> {
-        Err(ProductError::NotBuiltYet("PurgeTrashedProducts").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            lifecycle::purge_trashed_products(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn adjust_stock(

@@ -430,6 +430,27 @@ impl ::prost::Name for UploadProductImageRequest {
         "/pos.product.v1.UploadProductImageRequest".into()
     }
 }
+/// Request of ProductService.GetProductImage.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GetProductImageRequest {
+    /// Id of the product whose image to return.
+    #[prost(string, tag = "1")]
+    pub product_id: ::prost::alloc::string::String,
+    /// Which upload `image_url` named; ignored (the current image is returned), it only makes the URL
+    /// change when the image does, for HTTP caches.
+    #[prost(string, tag = "2")]
+    pub version: ::prost::alloc::string::String,
+}
+impl ::prost::Name for GetProductImageRequest {
+    const NAME: &'static str = "GetProductImageRequest";
+    const PACKAGE: &'static str = "pos.product.v1";
+    fn full_name() -> ::prost::alloc::string::String {
+        "pos.product.v1.GetProductImageRequest".into()
+    }
+    fn type_url() -> ::prost::alloc::string::String {
+        "/pos.product.v1.GetProductImageRequest".into()
+    }
+}
 /// Response of ProductService.UploadProductImage.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UploadProductImageResponse {
@@ -1273,6 +1294,39 @@ pub mod product_service_client {
                 );
             self.inner.unary(req, path, codec).await
         }
+        /// Returns the product's current image: its bytes and content type. `image_url` of a product
+        /// names this method's REST path (with `version`, so a new upload changes the URL).
+        /// Callers: `product.read` — own merchant (owner), own cashier (the cashier's merchant), platform
+        /// (admin). NOT_FOUND / PRODUCT_NOT_FOUND also when the product belongs to a merchant outside the
+        /// caller's scope; trashed products' images can still be read.
+        /// Errors: NOT_FOUND / IMAGE_NOT_FOUND when the product has no image.
+        /// The response is `google.api.HttpBody` so that the REST transcoder returns the raw bytes.
+        pub async fn get_product_image(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetProductImageRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::super::super::super::google::api::HttpBody>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/pos.product.v1.ProductService/GetProductImage",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(
+                    GrpcMethod::new("pos.product.v1.ProductService", "GetProductImage"),
+                );
+            self.inner.unary(req, path, codec).await
+        }
         /// Moves a product to the trash (soft delete). A trashed product cannot be added to carts or
         /// orders; pending reservations of open orders that hold it stay valid.
         /// Serves the reference's TrashedProduct.
@@ -1734,6 +1788,20 @@ pub mod product_service_server {
             request: tonic::Request<super::UploadProductImageRequest>,
         ) -> std::result::Result<
             tonic::Response<super::UploadProductImageResponse>,
+            tonic::Status,
+        >;
+        /// Returns the product's current image: its bytes and content type. `image_url` of a product
+        /// names this method's REST path (with `version`, so a new upload changes the URL).
+        /// Callers: `product.read` — own merchant (owner), own cashier (the cashier's merchant), platform
+        /// (admin). NOT_FOUND / PRODUCT_NOT_FOUND also when the product belongs to a merchant outside the
+        /// caller's scope; trashed products' images can still be read.
+        /// Errors: NOT_FOUND / IMAGE_NOT_FOUND when the product has no image.
+        /// The response is `google.api.HttpBody` so that the REST transcoder returns the raw bytes.
+        async fn get_product_image(
+            &self,
+            request: tonic::Request<super::GetProductImageRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::super::super::super::google::api::HttpBody>,
             tonic::Status,
         >;
         /// Moves a product to the trash (soft delete). A trashed product cannot be added to carts or
@@ -2227,6 +2295,52 @@ pub mod product_service_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = UploadProductImageSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/pos.product.v1.ProductService/GetProductImage" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetProductImageSvc<T: ProductService>(pub Arc<T>);
+                    impl<
+                        T: ProductService,
+                    > tonic::server::UnaryService<super::GetProductImageRequest>
+                    for GetProductImageSvc<T> {
+                        type Response = super::super::super::super::google::api::HttpBody;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetProductImageRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ProductService>::get_product_image(&inner, request)
+                                    .await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetProductImageSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
