@@ -45,12 +45,14 @@ pub struct Config {
     )]
     pub database_url: String,
 
-    /// Maximum PostgreSQL connections of this process.
+    /// Maximum PostgreSQL connections of this process. In-process calls between modules nest
+    /// (CreateCashier → CreateUser → ProvisionCredential), each holding a connection, so a process
+    /// serving every module needs more than one serving a single module.
     #[arg(
         long,
         env = "POS_DATABASE_MAX_CONNECTIONS",
         value_name = "POS_DATABASE_MAX_CONNECTIONS",
-        default_value_t = 16
+        default_value_t = 32
     )]
     pub database_max_connections: u32,
 

@@ -423,3 +423,355 @@ async fn a_revoked_role_stops_working_at_once_for_a_signed_in_user() {
     );
     platform.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ownership of merchant rows: the handlers' part of the matrix.
+// ---------------------------------------------------------------------------------------------
+
+/// Who acts on merchant A's rows in the ownership matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Actor {
+    /// The owner of merchant A.
+    Owner,
+    /// The owner of merchant B.
+    OtherOwner,
+    /// A cashier of merchant A.
+    Cashier,
+    /// A platform admin.
+    Admin,
+}
+
+/// What the ownership matrix expects: served (OK), or refused (PERMISSION_DENIED, or NOT_FOUND
+/// where the contract hides other merchants' rows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    Served,
+    Refused,
+}
+
+fn answer<T>(result: &Result<tonic::Response<T>, tonic::Status>) -> Answer {
+    match result {
+        Ok(_) => Answer::Served,
+        Err(status) if matches!(status.code(), Code::PermissionDenied | Code::NotFound) => Answer::Refused,
+        Err(status) => panic!("neither served nor refused: {status:?}"),
+    }
+}
+
+/// A minimal PDF for a document upload (judged by content).
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+
+/// Merchant A's owner, its cashier, merchant B's owner and an admin call the merchant-scoped
+/// RPCs on merchant A's merchant, document, cashier and product; each answer is what the RPC's
+/// `Callers:` comment promises (own merchant, own cashier's merchant, platform).
+#[tokio::test]
+async fn merchant_rows_serve_their_owner_their_cashier_and_admins_but_not_another_merchants_owner() {
+    use pos_api::pos::cashier::v1 as cashier;
+    use pos_api::pos::cashier::v1::cashier_service_client::CashierServiceClient;
+    use pos_api::pos::category::v1 as category;
+    use pos_api::pos::category::v1::category_service_client::CategoryServiceClient;
+    use pos_api::pos::common::v1::Money;
+    use pos_api::pos::merchant::v1 as merchant;
+    use pos_api::pos::merchant::v1::merchant_document_service_client::MerchantDocumentServiceClient;
+    use pos_api::pos::merchant::v1::merchant_service_client::MerchantServiceClient;
+    use pos_api::pos::product::v1 as product;
+    use pos_api::pos::product::v1::product_service_client::ProductServiceClient;
+
+    let platform = TestPlatform::start().await;
+    let channel = platform.channel().await;
+    let admin = platform.admin().await;
+    let a = platform.active_merchant().await;
+    let b = platform.active_merchant().await;
+
+    // Merchant A's rows: a document, a cashier, a category and a product with stock.
+    let document = MerchantDocumentServiceClient::new(channel.clone())
+        .upload_merchant_document(bearer(
+            &a.session.access_token,
+            merchant::UploadMerchantDocumentRequest {
+                merchant_id: a.merchant_id.clone(),
+                document_type: merchant::DocumentType::BusinessLicense.into(),
+                file_name: "licence.pdf".to_owned(),
+                content: PDF.to_vec(),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .expect("UploadMerchantDocument by the owner")
+        .into_inner()
+        .document
+        .unwrap();
+    let cashier_email = format!("cashier-{}@example.com", uuid::Uuid::now_v7().simple());
+    let cashier_row = CashierServiceClient::new(channel.clone())
+        .create_cashier(bearer(
+            &a.session.access_token,
+            cashier::CreateCashierRequest {
+                merchant_id: a.merchant_id.clone(),
+                cashier: Some(cashier::Cashier {
+                    name: "Sari".to_owned(),
+                    ..cashier::Cashier::default()
+                }),
+                email: cashier_email.clone(),
+                initial_password: platform::PASSWORD.to_owned(),
+                ..cashier::CreateCashierRequest::default()
+            },
+        ))
+        .await
+        .expect("CreateCashier by the owner")
+        .into_inner()
+        .cashier
+        .unwrap();
+    let cashier_session = platform.login(&cashier_email).await;
+    let category_row = CategoryServiceClient::new(channel.clone())
+        .create_category(bearer(
+            &admin.access_token,
+            category::CreateCategoryRequest {
+                category: Some(category::Category {
+                    name: format!("Snacks {}", &a.merchant_id[..8]),
+                    ..category::Category::default()
+                }),
+                ..category::CreateCategoryRequest::default()
+            },
+        ))
+        .await
+        .expect("CreateCategory by an admin")
+        .into_inner()
+        .category
+        .unwrap();
+    let product_row = ProductServiceClient::new(channel.clone())
+        .create_product(bearer(
+            &a.session.access_token,
+            product::CreateProductRequest {
+                product: Some(product::Product {
+                    merchant_id: a.merchant_id.clone(),
+                    category_id: category_row.id.clone(),
+                    name: "Keripik".to_owned(),
+                    price: Some(Money {
+                        currency_code: "IDR".to_owned(),
+                        amount_minor: 12_000,
+                    }),
+                    ..product::Product::default()
+                }),
+                initial_stock: 100,
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .expect("CreateProduct by the owner")
+        .into_inner()
+        .product
+        .unwrap();
+
+    let token = |actor: Actor| match actor {
+        Actor::Owner => a.session.access_token.clone(),
+        Actor::OtherOwner => b.session.access_token.clone(),
+        Actor::Cashier => cashier_session.access_token.clone(),
+        Actor::Admin => admin.access_token.clone(),
+    };
+    let mut mismatches = Vec::new();
+    for actor in [Actor::Owner, Actor::OtherOwner, Actor::Cashier, Actor::Admin] {
+        let t = token(actor);
+        let mut merchants = MerchantServiceClient::new(channel.clone());
+        let mut documents = MerchantDocumentServiceClient::new(channel.clone());
+        let mut cashiers = CashierServiceClient::new(channel.clone());
+        let mut products = ProductServiceClient::new(channel.clone());
+        let owner_or_admin = if matches!(actor, Actor::Owner | Actor::Admin) {
+            Answer::Served
+        } else {
+            Answer::Refused
+        };
+        let staff_or_admin = if actor == Actor::OtherOwner {
+            Answer::Refused
+        } else {
+            Answer::Served
+        };
+        let observed = [
+            (
+                "GetMerchant",
+                staff_or_admin,
+                answer(
+                    &merchants
+                        .get_merchant(bearer(&t, merchant::GetMerchantRequest {
+                            merchant_id: a.merchant_id.clone(),
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "UpdateMerchant",
+                owner_or_admin,
+                answer(
+                    &merchants
+                        .update_merchant(bearer(&t, merchant::UpdateMerchantRequest {
+                            merchant: Some(merchant::Merchant {
+                                id: a.merchant_id.clone(),
+                                description: format!("edited by {actor:?}"),
+                                ..merchant::Merchant::default()
+                            }),
+                            update_mask: Some(prost_types::FieldMask {
+                                paths: vec!["description".to_owned()],
+                            }),
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "GetMerchantDocument",
+                owner_or_admin,
+                answer(
+                    &documents
+                        .get_merchant_document(bearer(&t, merchant::GetMerchantDocumentRequest {
+                            document_id: document.id.clone(),
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "ListMerchantDocuments",
+                owner_or_admin,
+                answer(
+                    &documents
+                        .list_merchant_documents(bearer(&t, merchant::ListMerchantDocumentsRequest {
+                            merchant_id: a.merchant_id.clone(),
+                            ..merchant::ListMerchantDocumentsRequest::default()
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "DownloadMerchantDocument",
+                owner_or_admin,
+                answer(
+                    &documents
+                        .download_merchant_document(bearer(&t, merchant::DownloadMerchantDocumentRequest {
+                            document_id: document.id.clone(),
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "GetCashier",
+                staff_or_admin,
+                answer(
+                    &cashiers
+                        .get_cashier(bearer(&t, cashier::GetCashierRequest {
+                            cashier_id: cashier_row.id.clone(),
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "UpdateCashier",
+                owner_or_admin,
+                answer(
+                    &cashiers
+                        .update_cashier(bearer(&t, cashier::UpdateCashierRequest {
+                            cashier: Some(cashier::Cashier {
+                                id: cashier_row.id.clone(),
+                                name: format!("Sari {actor:?}"),
+                                ..cashier::Cashier::default()
+                            }),
+                            update_mask: Some(prost_types::FieldMask {
+                                paths: vec!["name".to_owned()],
+                            }),
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "GetProduct",
+                staff_or_admin,
+                answer(
+                    &products
+                        .get_product(bearer(&t, product::GetProductRequest {
+                            product_id: product_row.id.clone(),
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "LookupProductByBarcode",
+                staff_or_admin,
+                answer(
+                    &products
+                        .lookup_product_by_barcode(bearer(&t, product::LookupProductByBarcodeRequest {
+                            merchant_id: a.merchant_id.clone(),
+                            barcode: product_row.barcode.clone(),
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "UpdateProduct",
+                owner_or_admin,
+                answer(
+                    &products
+                        .update_product(bearer(&t, product::UpdateProductRequest {
+                            product: Some(product::Product {
+                                id: product_row.id.clone(),
+                                description: format!("edited by {actor:?}"),
+                                ..product::Product::default()
+                            }),
+                            update_mask: Some(prost_types::FieldMask {
+                                paths: vec!["description".to_owned()],
+                            }),
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "AdjustStock",
+                owner_or_admin,
+                answer(
+                    &products
+                        .adjust_stock(bearer(&t, product::AdjustStockRequest {
+                            product_id: product_row.id.clone(),
+                            delta: 1,
+                            reason: product::StockMovementReason::Received.into(),
+                            request_id: uuid::Uuid::now_v7().to_string(),
+                            ..product::AdjustStockRequest::default()
+                        }))
+                        .await,
+                ),
+            ),
+            (
+                "ListStockMovements",
+                owner_or_admin,
+                answer(
+                    &products
+                        .list_stock_movements(bearer(&t, product::ListStockMovementsRequest {
+                            product_id: product_row.id.clone(),
+                            ..product::ListStockMovementsRequest::default()
+                        }))
+                        .await,
+                ),
+            ),
+        ];
+        for (rpc, expected, got) in observed {
+            if expected != got {
+                mismatches.push(format!("{rpc} as {actor:?}: expected {expected:?}, got {got:?}"));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    platform.stop().await;
+}
+
+/// The first requests of a process meet a token whose key it has not fetched yet: one fetch
+/// serves them all, none is refused while it is on the wire.
+#[tokio::test]
+async fn a_burst_of_first_requests_waits_for_the_signing_keys_instead_of_being_refused() {
+    use pos_api::pos::auth::v1::GetMeRequest;
+    use pos_api::pos::auth::v1::auth_service_client::AuthServiceClient;
+
+    let platform = TestPlatform::start().await;
+    let admin = platform.admin().await; // signs in; no token has been verified yet
+    let channel = platform.channel().await;
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let mut client = AuthServiceClient::new(channel.clone());
+        let token = admin.access_token.clone();
+        calls.spawn(async move { client.get_me(bearer(&token, GetMeRequest {})).await.map(|_| ()) });
+    }
+    let refused: Vec<_> = calls.join_all().await.into_iter().filter_map(Result::err).collect();
+    assert!(refused.is_empty(), "{} of 50 refused, e.g. {:?}", refused.len(), refused.first());
+    platform.stop().await;
+}

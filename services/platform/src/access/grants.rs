@@ -83,11 +83,16 @@ impl GrantCache {
         }
     }
 
-    /// The grants of `user_id`, from the cache or the role module.
-    pub(crate) async fn resolve(&self, user_id: Uuid) -> Result<Arc<Grants>, tonic::Status> {
+    /// The grants of `user_id`, from the cache (`true`: they may be stale) or the role module.
+    pub(crate) async fn resolve(&self, user_id: Uuid) -> Result<(Arc<Grants>, bool), tonic::Status> {
         if let Some(grants) = self.cached(user_id) {
-            return Ok(grants);
+            return Ok((grants, true));
         }
+        Ok((self.fetch(user_id).await?, false))
+    }
+
+    /// The grants of `user_id` from the role module, cached.
+    pub(crate) async fn fetch(&self, user_id: Uuid) -> Result<Arc<Grants>, tonic::Status> {
         let response = self
             .clients
             .role()?

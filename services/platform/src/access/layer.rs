@@ -123,7 +123,7 @@ impl Access {
             Some(false) => {}
             None => tracing::warn!("Redis did not answer; session revocation not checked for this request"),
         }
-        let grants = self.grants.resolve(claims.user_id).await.map_err(|error| {
+        let unavailable = |error: tonic::Status| {
             tracing::warn!(error = %error.message(), "cannot resolve the caller's grants");
             status::error(
                 Code::Unavailable,
@@ -132,19 +132,17 @@ impl Access {
                 "the role module is unavailable, retry later",
                 [],
             )
-        })?;
-        let context = AuthContext {
-            principal: Principal::User {
-                user_id: claims.user_id,
-                session_id: claims.session_id,
-            },
-            roles: grants.roles.clone(),
-            permissions: grants.permissions.clone(),
-            platform_permissions: grants.platform_permissions.clone(),
-            merchant_permissions: grants.merchant_permissions.clone(),
-            merchant_id: grants.merchant_id,
-            cashier_id: grants.cashier_id,
         };
+        let (mut grants, cached) = self.grants.resolve(claims.user_id).await.map_err(unavailable)?;
+        if let Rule::Requires(grant) = rule
+            && cached
+            && !context_of(&claims, &grants).satisfies(&grant)
+        {
+            // Cached grants are refreshed by role events, which lag: a grant made a moment ago
+            // (e.g. the owner role of a merchant just created) must not be refused. Ask again.
+            grants = self.grants.fetch(claims.user_id).await.map_err(unavailable)?;
+        }
+        let context = context_of(&claims, &grants);
         if let Rule::Requires(grant) = rule
             && !context.satisfies(&grant)
         {
@@ -161,6 +159,22 @@ impl Access {
             ));
         }
         Ok(Some(context))
+    }
+}
+
+/// The context of a signed-in user holding `grants`.
+fn context_of(claims: &crate::access_token::AccessClaims, grants: &super::grants::Grants) -> AuthContext {
+    AuthContext {
+        principal: Principal::User {
+            user_id: claims.user_id,
+            session_id: claims.session_id,
+        },
+        roles: grants.roles.clone(),
+        permissions: grants.permissions.clone(),
+        platform_permissions: grants.platform_permissions.clone(),
+        merchant_permissions: grants.merchant_permissions.clone(),
+        merchant_id: grants.merchant_id,
+        cashier_id: grants.cashier_id,
     }
 }
 

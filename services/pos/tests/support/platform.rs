@@ -103,6 +103,10 @@ impl TestPlatform {
             "smtp://127.0.0.1:9",
             "--object-store-url",
             "memory://",
+            // In-process calls nest (CreateCashier → CreateUser → ProvisionCredential), each
+            // holding a connection: room for a few concurrent ones on a loaded test machine.
+            "--database-max-connections",
+            "32",
             "--log-format",
             "text",
         ];
