@@ -4,10 +4,11 @@
 //! through NGINX → Envoy — and prints throughput, p50 and p99 latency and the ratios to direct
 //! gRPC.
 //!
-//! The RPC is `CategoryService/GetCategory`, which answers UNIMPLEMENTED at once until the
-//! category module is built: the figures measure transport and edge overhead, not business
-//! logic. Clients, `pos`, Envoy and NGINX share the machine's cores, and `pos` is the debug build
-//! `cargo xtask up` runs.
+//! The RPC is `CategoryService/GetCategory` of a seeded category, signed in as the seeded admin:
+//! each call goes through the access layer (token check, cached grants) and the Redis
+//! read-through cache, as a till's catalogue reads do. The platform runs against a fresh database
+//! `pos_bench`. Clients, `pos`, Envoy and NGINX share the machine's cores, and `pos` is the debug
+//! build `cargo xtask up` runs.
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener};
@@ -26,9 +27,32 @@ use crate::edge::{self, Edge, EdgeOptions};
 use crate::{broker, migrate, note, stack, step};
 
 const GRPC_PATH: &str = "/pos.category.v1.CategoryService/GetCategory";
-const REST_PATH: &str = "/api/v1/categories/7";
-/// One empty message (a valid `GetCategoryRequest`) in a gRPC / grpc-web frame.
-const EMPTY_FRAME: [u8; 5] = [0, 0, 0, 0, 0];
+/// The database the bench runs against, created afresh each run.
+const BENCH_DATABASE: &str = "pos_bench";
+
+/// What every call sends: the admin's token, the category id as a `GetCategoryRequest` frame and
+/// the REST path.
+struct Call {
+    authorization: String,
+    frame: Bytes,
+    rest_path: String,
+}
+
+impl Call {
+    fn new(token: &str, category_id: &str) -> Result<Call> {
+        // GetCategoryRequest { category_id = 1 (string) }: tag 0x0A, length, bytes.
+        let mut message = vec![0x0A, u8::try_from(category_id.len())?];
+        message.extend_from_slice(category_id.as_bytes());
+        let mut frame = vec![0u8];
+        frame.extend_from_slice(&u32::try_from(message.len())?.to_be_bytes());
+        frame.extend_from_slice(&message);
+        Ok(Call {
+            authorization: format!("Bearer {token}"),
+            frame: Bytes::from(frame),
+            rest_path: format!("/api/v1/categories/{category_id}"),
+        })
+    }
+}
 
 #[derive(clap::Subcommand)]
 pub(crate) enum What {
@@ -113,7 +137,8 @@ fn edge_bench(args: &EdgeArgs) -> Result<()> {
     stack::ensure_redis()?;
     fs::create_dir_all(stack::RUN_DIR)?;
     broker::ensure_broker(Path::new(stack::RUN_DIR))?;
-    migrate::apply_all(stack::DEFAULT_DATABASE_URL)?;
+    let database_url = fresh_database()?;
+    migrate::apply_all(&database_url)?;
     let pos_binary = stack::build_pos()?;
 
     let [grpc_port, admin_port, nginx_port, envoy_port, envoy_admin_port] = free_ports()?;
@@ -127,7 +152,9 @@ fn edge_bench(args: &EdgeArgs) -> Result<()> {
             .env("POS_GRPC_ADDR", grpc.to_string())
             .env("POS_ADMIN_ADDR", format!("127.0.0.1:{admin_port}"))
             .env("POS_UPSTREAMS", "")
-            .env("POS_DATABASE_URL", stack::DEFAULT_DATABASE_URL)
+            .env("POS_DATABASE_URL", &database_url)
+            .env("POS_KAFKA_NAMESPACE", "bench.")
+            .env("POS_OBJECT_STORE_URL", "memory://")
             .env("POS_REDIS_URL", stack::DEFAULT_REDIS_URL)
             .env("POS_KAFKA_BROKERS", broker::BROKER_ADDR)
             .env("RUST_LOG", "warn")
@@ -156,9 +183,24 @@ fn edge_bench(args: &EdgeArgs) -> Result<()> {
     let mut edge = Edge::start(&options)?;
     let nginx = SocketAddr::from(([127, 0, 0, 1], nginx_port));
 
+    step("seeding the admin and the demo categories");
+    let mut random = [0u8; 16];
+    std::io::Read::read_exact(&mut fs::File::open("/dev/urandom")?, &mut random)?;
+    let password: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+    let seeded = Command::new(&pos_binary)
+        .args(["seed", "--target", &format!("http://{grpc}")])
+        .env("POS_SEED_ADMIN_EMAIL", "admin@bench.local")
+        .env("POS_SEED_ADMIN_PASSWORD", &password)
+        .stdout(Stdio::null())
+        .status()?;
+    if !seeded.success() {
+        bail!("pos seed failed ({seeded})");
+    }
+    let runtime = tokio::runtime::Runtime::new()?;
+    let call = Arc::new(runtime.block_on(sign_in_and_pick_a_category(nginx, &password))?);
     step(format!(
-        "{GRPC_PATH} (REST: GET {REST_PATH}); it answers UNIMPLEMENTED at once while the \
-         category module is not built, so this measures transport and edge overhead only"
+        "{GRPC_PATH} (REST: GET {}) as the admin: access layer, cached grants, Redis read-through cache",
+        call.rest_path
     ));
     note(format!(
         "{} clients, one connection each, {} s per transport after 1 s of warm-up; clients, \
@@ -167,7 +209,6 @@ fn edge_bench(args: &EdgeArgs) -> Result<()> {
         args.seconds,
         std::thread::available_parallelism().map_or(1, usize::from)
     ));
-    let runtime = tokio::runtime::Runtime::new()?;
     let mut results = Vec::new();
     for transport in [Transport::Grpc, Transport::Rest, Transport::GrpcWeb] {
         let target = match transport {
@@ -177,6 +218,7 @@ fn edge_bench(args: &EdgeArgs) -> Result<()> {
         let figures = runtime.block_on(measure(
             transport,
             target,
+            &call,
             args.clients,
             Duration::from_secs(args.seconds),
         ))?;
@@ -237,6 +279,7 @@ fn millis(duration: Duration) -> f64 {
 async fn measure(
     transport: Transport,
     target: SocketAddr,
+    call: &Arc<Call>,
     clients: usize,
     duration: Duration,
 ) -> Result<Figures> {
@@ -244,7 +287,7 @@ async fn measure(
     let done = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let client = Client::connect(transport, target).await?;
+        let client = Client::connect(transport, target, call.clone()).await?;
         tasks.push(tokio::spawn(client_loop(client, measuring.clone(), done.clone())));
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -278,7 +321,7 @@ async fn measure(
 }
 
 /// Calls until `done`; returns the latencies of the calls started while `measuring`, and how
-/// many answers were not the expected UNIMPLEMENTED.
+/// many answers were not the expected success.
 async fn client_loop(
     mut client: Client,
     measuring: Arc<AtomicBool>,
@@ -293,7 +336,7 @@ async fn client_loop(
             Ok(expected) => expected,
             // The server closed the connection between two calls: connect again, once.
             Err(_) => {
-                client = Client::connect(client.transport, client.target).await?;
+                client = Client::connect(client.transport, client.target, client.call.clone()).await?;
                 continue;
             }
         };
@@ -313,11 +356,12 @@ enum Sender {
 struct Client {
     transport: Transport,
     target: SocketAddr,
+    call: Arc<Call>,
     sender: Sender,
 }
 
 impl Client {
-    async fn connect(transport: Transport, target: SocketAddr) -> Result<Client> {
+    async fn connect(transport: Transport, target: SocketAddr, call: Arc<Call>) -> Result<Client> {
         let stream = tokio::net::TcpStream::connect(target).await?;
         stream.set_nodelay(true)?;
         let io = TokioIo::new(stream);
@@ -337,6 +381,7 @@ impl Client {
         Ok(Client {
             transport,
             target,
+            call,
             sender,
         })
     }
@@ -349,32 +394,34 @@ impl Client {
             Sender::Http1(sender) => sender.is_closed(),
         };
         if closed {
-            *self = Client::connect(self.transport, self.target).await?;
+            *self = Client::connect(self.transport, self.target, self.call.clone()).await?;
         }
         Ok(())
     }
 
-    /// One call; `Ok(true)` when it answered UNIMPLEMENTED as expected.
+    /// One call; `Ok(true)` when it answered OK.
     async fn call(&mut self) -> Result<bool> {
         self.reconnect_when_closed().await?;
-        let request = http::Request::builder().header(http::header::HOST, "pos");
+        let request = http::Request::builder()
+            .header(http::header::HOST, "pos")
+            .header(http::header::AUTHORIZATION, &self.call.authorization);
         let request = match self.transport {
             Transport::Grpc => request
                 .method("POST")
                 .uri(format!("http://pos{GRPC_PATH}"))
                 .header("content-type", "application/grpc")
                 .header("te", "trailers")
-                .body(Full::new(Bytes::from_static(&EMPTY_FRAME)))?,
+                .body(Full::new(self.call.frame.clone()))?,
             Transport::Rest => request
                 .method("GET")
-                .uri(REST_PATH)
+                .uri(&self.call.rest_path)
                 .body(Full::new(Bytes::new()))?,
             Transport::GrpcWeb => request
                 .method("POST")
                 .uri(GRPC_PATH)
                 .header("content-type", "application/grpc-web+proto")
                 .header("x-grpc-web", "1")
-                .body(Full::new(Bytes::from_static(&EMPTY_FRAME)))?,
+                .body(Full::new(self.call.frame.clone()))?,
         };
         let response = match &mut self.sender {
             Sender::Http2(sender) => {
@@ -391,17 +438,17 @@ impl Client {
         let grpc_status = |headers: &http::HeaderMap| {
             headers
                 .get("grpc-status")
-                .is_some_and(|status| status.as_bytes() == b"12")
+                .is_some_and(|status| status.as_bytes() == b"0")
         };
         Ok(match self.transport {
-            Transport::Rest => parts.status.as_u16() == 501,
+            Transport::Rest => parts.status.as_u16() == 200,
             Transport::Grpc => grpc_status(&parts.headers) || collected.trailers().is_some_and(grpc_status),
             Transport::GrpcWeb => {
                 // A trailers-only answer carries the status in the headers, otherwise the body
                 // ends with a trailer frame.
                 grpc_status(&parts.headers) || {
                     let body = collected.to_bytes();
-                    String::from_utf8_lossy(&body).contains("grpc-status:12")
+                    String::from_utf8_lossy(&body).contains("grpc-status:0")
                 }
             }
         })
@@ -409,6 +456,74 @@ impl Client {
 }
 
 /// `pos` stopped with SIGTERM when dropped.
+/// Drops and creates [`BENCH_DATABASE`]; returns its URL.
+fn fresh_database() -> Result<String> {
+    use sqlx::Connection as _;
+
+    step(format!("creating a fresh database {BENCH_DATABASE}"));
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let mut connection = sqlx::PgConnection::connect(stack::DEFAULT_DATABASE_URL).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"
+        )))
+        .execute(&mut connection)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {BENCH_DATABASE}")))
+            .execute(&mut connection)
+            .await?;
+        anyhow::Ok(())
+    })?;
+    Ok(stack::DEFAULT_DATABASE_URL.replace("/pos", &format!("/{BENCH_DATABASE}")))
+}
+
+/// Signs the seeded admin in through the edge and picks a seeded category.
+async fn sign_in_and_pick_a_category(nginx: SocketAddr, password: &str) -> Result<Call> {
+    let login = serde_json::json!({"email": "admin@bench.local", "password": password}).to_string();
+    let answer = json_call(nginx, "POST", "/api/v1/auth:login", None, Some(login)).await?;
+    let token = answer["tokens"]["accessToken"]
+        .as_str()
+        .with_context(|| format!("no access token in {answer}"))?
+        .to_owned();
+    let answer = json_call(nginx, "GET", "/api/v1/categories?pageSize=1", Some(&token), None).await?;
+    let category_id = answer["categories"][0]["id"]
+        .as_str()
+        .with_context(|| format!("no seeded category in {answer}"))?;
+    Call::new(&token, category_id)
+}
+
+/// One REST call through the edge, its JSON answer (a non-2xx status is an error).
+async fn json_call(
+    nginx: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> Result<serde_json::Value> {
+    let stream = tokio::net::TcpStream::connect(nginx).await?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::HOST, "pos")
+        .header(http::header::CONTENT_TYPE, "application/json");
+    if let Some(token) = token {
+        request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let response = sender
+        .send_request(request.body(Full::new(Bytes::from(body.unwrap_or_default())))?)
+        .await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    if !status.is_success() {
+        bail!(
+            "{method} {path}: HTTP {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    Ok(serde_json::from_slice(&body)?)
+}
+
 struct Stopped(Child);
 
 impl Drop for Stopped {

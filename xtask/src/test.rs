@@ -53,7 +53,13 @@ pub(crate) fn run(args: &Args) -> Result<()> {
 
     step("tests");
     sh(Command::new(env!("CARGO"))
-        .args(["test", "--workspace", "--all-targets", "--quiet"])
+        .args([
+            "test",
+            "--workspace",
+            "--all-targets",
+            "--no-fail-fast",
+            "--quiet",
+        ])
         .env(
             "POS_TEST_DATABASE_URL",
             "postgres://pos:pos@127.0.0.1:5432/postgres",

@@ -5,7 +5,6 @@ use uuid::Uuid;
 
 use pos_api::Module;
 use pos_api::pos::cashier::v1 as pb;
-use pos_api::pos::common::v1::Lifecycle;
 use pos_platform::{AuthContext, ModuleContext, paging};
 
 use crate::error::CashierError;
@@ -129,25 +128,11 @@ pub(crate) async fn list_cashiers(
 
 /// The SQL lifecycle filter of a request's `lifecycle`.
 fn lifecycle_filter(value: i32) -> Result<&'static str, CashierError> {
-    match Lifecycle::try_from(value) {
-        Ok(Lifecycle::Unspecified | Lifecycle::Active) => Ok("active"),
-        Ok(Lifecycle::Trashed) => Ok("trashed"),
-        Ok(Lifecycle::All) => Ok("all"),
-        Err(_) => Err(CashierError::invalid("lifecycle", "is not a known lifecycle")),
-    }
+    pos_platform::listing::lifecycle_filter(value)
+        .ok_or_else(|| CashierError::invalid("lifecycle", "is not a known lifecycle"))
 }
 
-/// `text` with the `LIKE` wildcards and the escape character escaped.
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
+use pos_platform::listing::escape_like;
 
 #[cfg(test)]
 mod tests {

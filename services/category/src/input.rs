@@ -6,7 +6,6 @@ use validator::{Validate, ValidationError};
 
 use pos_api::Module;
 use pos_api::pos::category::v1 as pb;
-use pos_api::pos::common::v1::Lifecycle;
 
 use crate::error::CategoryError;
 
@@ -110,12 +109,8 @@ pub(crate) fn parse_id(field: &str, value: &str) -> Result<Uuid, CategoryError> 
 
 /// The SQL name of a `Lifecycle` filter (unset means active).
 pub(crate) fn lifecycle_filter(value: i32) -> Result<&'static str, CategoryError> {
-    match Lifecycle::try_from(value) {
-        Ok(Lifecycle::Unspecified | Lifecycle::Active) => Ok("active"),
-        Ok(Lifecycle::Trashed) => Ok("trashed"),
-        Ok(Lifecycle::All) => Ok("all"),
-        Err(_) => Err(CategoryError::invalid("lifecycle", "is not a known lifecycle")),
-    }
+    pos_platform::listing::lifecycle_filter(value)
+        .ok_or_else(|| CategoryError::invalid("lifecycle", "is not a known lifecycle"))
 }
 
 /// The trimmed free-text query of a listing.
@@ -130,17 +125,7 @@ pub(crate) fn query(value: &str) -> Result<&str, CategoryError> {
     Ok(query)
 }
 
-/// `text` with the `LIKE` wildcards and the escape character escaped.
-pub(crate) fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
+pub(crate) use pos_platform::listing::escape_like;
 
 /// A mask path in snake_case (`updateTime` → `update_time`).
 fn snake_case(path: &str) -> String {

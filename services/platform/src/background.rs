@@ -19,12 +19,17 @@ impl BackgroundTask {
         name: &'static str,
         run: impl FnOnce(watch::Receiver<bool>) -> BoxFuture<'static, ()> + Send + 'static,
     ) -> Self {
-        BackgroundTask { name, run: Box::new(run) }
+        BackgroundTask {
+            name,
+            run: Box::new(run),
+        }
     }
 }
 
 impl std::fmt::Debug for BackgroundTask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BackgroundTask").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("BackgroundTask")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }

@@ -111,7 +111,10 @@ impl ReadThrough {
                 .atomic()
                 .incr(&generation_key, 1)
                 .ignore()
-                .expire(&generation_key, i64::try_from(GENERATION_TTL_SECONDS).unwrap_or(i64::MAX))
+                .expire(
+                    &generation_key,
+                    i64::try_from(GENERATION_TTL_SECONDS).unwrap_or(i64::MAX),
+                )
                 .ignore()
                 .query_async::<()>(&mut *connection)
                 .await
@@ -152,7 +155,13 @@ impl ReadThrough {
         }
     }
 
-    async fn store_if_current(&self, generation_key: &str, value_prefix: &str, generation: &str, value: Vec<u8>) {
+    async fn store_if_current(
+        &self,
+        generation_key: &str,
+        value_prefix: &str,
+        generation: &str,
+        value: Vec<u8>,
+    ) {
         let store = async {
             let mut connection = self.redis.get().await.map_err(|error| error.to_string())?;
             redis::Script::new(STORE_IF_CURRENT)

@@ -36,7 +36,8 @@ pub enum FileKind {
 
 impl FileKind {
     /// Documents: PDF or a scan as PNG, JPEG or WebP.
-    pub const DOCUMENTS: &'static [FileKind] = &[FileKind::Pdf, FileKind::Png, FileKind::Jpeg, FileKind::Webp];
+    pub const DOCUMENTS: &'static [FileKind] =
+        &[FileKind::Pdf, FileKind::Png, FileKind::Jpeg, FileKind::Webp];
     /// Images: PNG, JPEG or WebP.
     pub const IMAGES: &'static [FileKind] = &[FileKind::Png, FileKind::Jpeg, FileKind::Webp];
 
@@ -137,10 +138,18 @@ impl CheckedFile {
         let kind = FileKind::sniff(&content)
             .filter(|kind| accepted.contains(kind))
             .ok_or_else(|| FileError::UnsupportedType {
-                accepted: accepted.iter().map(|kind| kind.media_type()).collect::<Vec<_>>().join(", "),
+                accepted: accepted
+                    .iter()
+                    .map(|kind| kind.media_type())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })?;
         let sha256 = format!("{:x}", Sha256::digest(&content));
-        Ok(CheckedFile { kind, content, sha256 })
+        Ok(CheckedFile {
+            kind,
+            content,
+            sha256,
+        })
     }
 
     /// The size in bytes.
@@ -169,8 +178,9 @@ impl Files {
             )
         } else {
             let directory = url.strip_prefix("file://").unwrap_or(url);
-            std::fs::create_dir_all(directory)
-                .map_err(|error| anyhow::anyhow!("creating the object store directory {directory}: {error}"))?;
+            std::fs::create_dir_all(directory).map_err(|error| {
+                anyhow::anyhow!("creating the object store directory {directory}: {error}")
+            })?;
             let directory = std::fs::canonicalize(directory)?;
             Arc::new(object_store::local::LocalFileSystem::new_with_prefix(directory)?)
         };
@@ -211,7 +221,9 @@ impl Files {
 mod tests {
     use super::*;
 
-    const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R'];
+    const PNG: &[u8] = &[
+        0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R',
+    ];
     const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n";
 
     #[test]
@@ -224,13 +236,19 @@ mod tests {
     #[test]
     fn a_pdf_is_not_an_image() {
         let refused = CheckedFile::check(Bytes::from_static(PDF), FileKind::IMAGES);
-        assert!(matches!(refused, Err(FileError::UnsupportedType { .. })), "{refused:?}");
+        assert!(
+            matches!(refused, Err(FileError::UnsupportedType { .. })),
+            "{refused:?}"
+        );
         assert!(CheckedFile::check(Bytes::from_static(PDF), FileKind::DOCUMENTS).is_ok());
     }
 
     #[test]
     fn empty_and_oversized_files_are_refused() {
-        assert!(matches!(CheckedFile::check(Bytes::new(), FileKind::DOCUMENTS), Err(FileError::Empty)));
+        assert!(matches!(
+            CheckedFile::check(Bytes::new(), FileKind::DOCUMENTS),
+            Err(FileError::Empty)
+        ));
         let mut big = PNG.to_vec();
         big.resize(MAX_FILE_BYTES + 1, 0);
         assert!(matches!(
@@ -245,10 +263,16 @@ mod tests {
         let files = Files::open(&format!("file://{}", directory.display())).unwrap();
         let file = CheckedFile::check(Bytes::from_static(PNG), FileKind::IMAGES).unwrap();
         files.put("product/images/a.png", &file).await.unwrap();
-        assert_eq!(files.get("product/images/a.png").await.unwrap(), Bytes::from_static(PNG));
+        assert_eq!(
+            files.get("product/images/a.png").await.unwrap(),
+            Bytes::from_static(PNG)
+        );
         files.delete("product/images/a.png").await.unwrap();
         files.delete("product/images/a.png").await.unwrap();
-        assert!(matches!(files.get("product/images/a.png").await, Err(FileError::NotFound(_))));
+        assert!(matches!(
+            files.get("product/images/a.png").await,
+            Err(FileError::NotFound(_))
+        ));
         std::fs::remove_dir_all(directory).unwrap();
     }
 }

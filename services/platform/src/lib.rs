@@ -14,6 +14,7 @@ pub mod db;
 pub mod events;
 pub mod files;
 pub mod idempotency;
+pub mod listing;
 pub mod metrics;
 pub mod module;
 pub mod paging;

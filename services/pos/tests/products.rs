@@ -800,7 +800,10 @@ async fn an_image_is_stored_by_content_and_documents_or_large_files_are_refused(
         .await
         .expect("GetProductImage")
         .into_inner();
-    assert_eq!((image.content_type.as_str(), image.data), ("image/png", png_1x1()));
+    assert_eq!(
+        (image.content_type.as_str(), image.data),
+        ("image/png", png_1x1())
+    );
     let other = fx.platform.active_merchant().await;
     let hidden = fx
         .products

@@ -195,7 +195,9 @@ impl From<ProductError> for Status {
                 status::invalid_argument(Module::Product, vec![FieldViolation::new(field, description)])
             }
             ProductError::NotFound(id) => status::not_found(Module::Product, "product", &id),
-            ProductError::ImageNotFound(id) => error(NotFound, "IMAGE_NOT_FOUND", message, &[("productId", &id)]),
+            ProductError::ImageNotFound(id) => {
+                error(NotFound, "IMAGE_NOT_FOUND", message, &[("productId", &id)])
+            }
             ProductError::BarcodeNotFound(barcode) => {
                 error(NotFound, "BARCODE_NOT_FOUND", message, &[("barcode", &barcode)])
             }

@@ -92,7 +92,9 @@ impl ProductService for ProductApi {
         request: Request<pb::GetProductImageRequest>,
     ) -> Result<Response<pos_api::google::api::HttpBody>, Status> {
         let auth = AuthContext::require(&request)?;
-        Ok(Response::new(image::get_product_image(&self.ctx, auth, request.get_ref()).await?))
+        Ok(Response::new(
+            image::get_product_image(&self.ctx, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn delete_product(

@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 use pos_api::Module;
-use pos_api::pos::common::v1::{Lifecycle, Money};
+use pos_api::pos::common::v1::Money;
 use pos_api::pos::product::v1 as pb;
 use pos_platform::{AuthContext, ModuleContext, paging};
 
@@ -344,25 +344,11 @@ fn optional_id(field: &str, value: &str) -> Result<Option<Uuid>, ProductError> {
 
 /// The SQL name of a `Lifecycle` filter (unset means active).
 fn lifecycle_filter(value: i32) -> Result<&'static str, ProductError> {
-    match Lifecycle::try_from(value) {
-        Ok(Lifecycle::Unspecified | Lifecycle::Active) => Ok("active"),
-        Ok(Lifecycle::Trashed) => Ok("trashed"),
-        Ok(Lifecycle::All) => Ok("all"),
-        Err(_) => Err(ProductError::invalid("lifecycle", "is not a known lifecycle")),
-    }
+    pos_platform::listing::lifecycle_filter(value)
+        .ok_or_else(|| ProductError::invalid("lifecycle", "is not a known lifecycle"))
 }
 
-/// `text` with the `LIKE` wildcards and the escape character escaped.
-fn escape_like(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '\\' | '%' | '_') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
-}
+use pos_platform::listing::escape_like;
 
 #[cfg(test)]
 mod tests {

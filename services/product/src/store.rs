@@ -26,7 +26,6 @@ pub(crate) const BARCODE_KEY: &str = "products_merchant_id_barcode_key";
 /// Name of the unique constraint on slugs.
 pub(crate) const SLUG_KEY: &str = "products_slug_key";
 
-
 /// One product as stored.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub(crate) struct ProductRow {
@@ -177,6 +176,9 @@ mod tests {
     fn the_image_url_names_the_stored_object() {
         let mut row = row();
         row.image_key = Some("product/images/x/y.png".into());
-        assert_eq!(row.to_pb().image_url, format!("/api/v1/products/{}/image?version=y.png", row.id));
+        assert_eq!(
+            row.to_pb().image_url,
+            format!("/api/v1/products/{}/image?version=y.png", row.id)
+        );
     }
 }

@@ -3405,6 +3405,7 @@ pub mod merchant_document_service_client {
         /// The response is `google.api.HttpBody` (not a DownloadMerchantDocumentResponse) so that the
         /// REST transcoder returns the raw bytes.
         /// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        /// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         pub async fn download_merchant_document(
             &mut self,
             request: impl tonic::IntoRequest<super::DownloadMerchantDocumentRequest>,
@@ -3699,6 +3700,7 @@ pub mod merchant_document_service_server {
         /// The response is `google.api.HttpBody` (not a DownloadMerchantDocumentResponse) so that the
         /// REST transcoder returns the raw bytes.
         /// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        /// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         async fn download_merchant_document(
             &self,
             request: tonic::Request<super::DownloadMerchantDocumentRequest>,

@@ -1301,6 +1301,8 @@ pub mod product_service_client {
         /// caller's scope; trashed products' images can still be read.
         /// Errors: NOT_FOUND / IMAGE_NOT_FOUND when the product has no image.
         /// The response is `google.api.HttpBody` so that the REST transcoder returns the raw bytes.
+        /// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        /// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         pub async fn get_product_image(
             &mut self,
             request: impl tonic::IntoRequest<super::GetProductImageRequest>,
@@ -1797,6 +1799,8 @@ pub mod product_service_server {
         /// caller's scope; trashed products' images can still be read.
         /// Errors: NOT_FOUND / IMAGE_NOT_FOUND when the product has no image.
         /// The response is `google.api.HttpBody` so that the REST transcoder returns the raw bytes.
+        /// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        /// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         async fn get_product_image(
             &self,
             request: tonic::Request<super::GetProductImageRequest>,

@@ -3,8 +3,10 @@
 //!
 //! This is a broadcast, not a consumer group: each process reads every partition itself from
 //! the end (no offsets committed, no inbox — dropping a cache entry twice is harmless), so no
-//! process misses an event another one consumed. Entries cached before the follower is assigned
-//! expire after [`super::grants::TTL`].
+//! process misses an event another one consumed. Once the follower is positioned at the current
+//! ends (read as offsets, before it is assigned), it drops everything cached so far: what was
+//! cached before it followed may predate an event it will never read, what is cached after it
+//! reflects every event before those offsets, and every later event reaches it.
 
 use std::time::Duration;
 
@@ -38,6 +40,7 @@ pub(crate) async fn follow(settings: KafkaSettings, grants: GrantCache, mut stop
             }
         }
     };
+    grants.forget_all();
     tracing::info!("following role and user events to drop cached grants");
     loop {
         let message = tokio::select! {
@@ -62,7 +65,8 @@ pub(crate) async fn follow(settings: KafkaSettings, grants: GrantCache, mut stop
     std::mem::forget(consumer);
 }
 
-/// A consumer assigned to every partition of `topics`, positioned at their ends.
+/// A consumer assigned to every partition of `topics`, positioned at their current ends (high
+/// watermarks read now, not `Offset::End`, which the client resolves later).
 async fn assigned_consumer(settings: &KafkaSettings, topics: &[String]) -> anyhow::Result<StreamConsumer> {
     let consumer: StreamConsumer = settings
         .consumer_config(&settings.namespaced(&format!("pos-access-{}", Uuid::now_v7())))
@@ -70,8 +74,9 @@ async fn assigned_consumer(settings: &KafkaSettings, topics: &[String]) -> anyho
     let topics = topics.to_vec();
     let consumer = tokio::task::spawn_blocking(move || -> anyhow::Result<StreamConsumer> {
         let mut assignment = TopicPartitionList::new();
-        for topic in topics_owned(&consumer, &topics)? {
-            assignment.add_partition_offset(&topic.0, topic.1, Offset::End)?;
+        for (topic, partition) in topics_owned(&consumer, &topics)? {
+            let (_, high) = consumer.fetch_watermarks(&topic, partition, Duration::from_secs(5))?;
+            assignment.add_partition_offset(&topic, partition, Offset::Offset(high))?;
         }
         consumer.assign(&assignment)?;
         Ok(consumer)
