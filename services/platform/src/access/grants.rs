@@ -68,11 +68,17 @@ impl Grants {
 /// Cached grants by user, with the time they were resolved.
 type Entries = HashMap<Uuid, (Instant, Arc<Grants>)>;
 
-/// Resolves and caches grants.
+/// How many locks serialise the resolutions of users (a user always maps to the same one).
+const RESOLUTION_STRIPES: usize = 64;
+
+/// Resolves and caches grants. Concurrent misses for one user wait for a single resolution
+/// instead of each asking the role module (a burst of a new session's first calls would
+/// otherwise exhaust its connections).
 #[derive(Clone)]
 pub(crate) struct GrantCache {
     clients: Clients,
     entries: Arc<Mutex<Entries>>,
+    resolving: Arc<[tokio::sync::Mutex<()>]>,
 }
 
 impl GrantCache {
@@ -80,6 +86,7 @@ impl GrantCache {
         GrantCache {
             clients,
             entries: Arc::new(Mutex::new(HashMap::new())),
+            resolving: (0..RESOLUTION_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         }
     }
 
@@ -88,11 +95,27 @@ impl GrantCache {
         if let Some(grants) = self.cached(user_id) {
             return Ok((grants, true));
         }
-        Ok((self.fetch(user_id).await?, false))
+        let _turn = self.turn(user_id).lock().await;
+        // Resolved by the call this one waited for: as fresh as a fetch of its own.
+        if let Some(grants) = self.cached(user_id) {
+            return Ok((grants, false));
+        }
+        Ok((self.fetch_now(user_id).await?, false))
     }
 
     /// The grants of `user_id` from the role module, cached.
     pub(crate) async fn fetch(&self, user_id: Uuid) -> Result<Arc<Grants>, tonic::Status> {
+        let _turn = self.turn(user_id).lock().await;
+        self.fetch_now(user_id).await
+    }
+
+    /// The lock that serialises resolutions of `user_id`.
+    fn turn(&self, user_id: Uuid) -> &tokio::sync::Mutex<()> {
+        let stripe = usize::try_from(user_id.as_u128() % RESOLUTION_STRIPES as u128).unwrap_or(0);
+        &self.resolving[stripe]
+    }
+
+    async fn fetch_now(&self, user_id: Uuid) -> Result<Arc<Grants>, tonic::Status> {
         let response = self
             .clients
             .role()?
