@@ -86,7 +86,9 @@ impl GrantCache {
         GrantCache {
             clients,
             entries: Arc::new(Mutex::new(HashMap::new())),
-            resolving: (0..RESOLUTION_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            resolving: (0..RESOLUTION_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         }
     }
 
