@@ -68,9 +68,24 @@ impl TestDatabase {
         self.pool.close().await;
         let mut admin = PgConnection::connect(&admin_database_url()).await?;
         let drop = format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name);
-        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-            .execute(&mut admin)
-            .await?;
+        // FORCE cannot end an autovacuum worker (a superuser backend) for the non-superuser test
+        // role; the worker is done within moments, so try again a few times.
+        let mut attempts = 0;
+        loop {
+            match sqlx::raw_sql(sqlx::AssertSqlSafe(drop.clone()))
+                .execute(&mut admin)
+                .await
+            {
+                Ok(_) => break,
+                Err(sqlx::Error::Database(error))
+                    if attempts < 20 && error.message().contains("whose process is being terminated") =>
+                {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
         admin.close().await?;
         Ok(())
     }

@@ -45,7 +45,14 @@ pub(crate) async fn run(
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut wait = Backoff::new(Duration::from_millis(500));
-    while let Err(error) = settings.ensure_topics(&topics::all_topics()).await {
+    let all_topics = topics::all_topics();
+    loop {
+        // A slow broker must not hold up a shutdown: stop wins over an answer still on the way.
+        let created = tokio::select! {
+            created = settings.ensure_topics(&all_topics) => created,
+            _ = stop.wait_for(|stopped| *stopped) => return Ok(()),
+        };
+        let Err(error) = created else { break };
         tracing::warn!(brokers = %settings.brokers, %error, "creating topics failed; events wait in the outbox until the broker answers");
         if sleep_or_stop(wait.next_wait(), &mut stop).await {
             return Ok(());
