@@ -473,7 +473,10 @@ fn fresh_database() -> Result<String> {
             .await?;
         anyhow::Ok(())
     })?;
-    Ok(stack::DEFAULT_DATABASE_URL.replace("/pos", &format!("/{BENCH_DATABASE}")))
+    let server = stack::DEFAULT_DATABASE_URL
+        .rsplit_once('/')
+        .map_or(stack::DEFAULT_DATABASE_URL, |(server, _)| server);
+    Ok(format!("{server}/{BENCH_DATABASE}"))
 }
 
 /// Signs the seeded admin in through the edge and picks a seeded category.
