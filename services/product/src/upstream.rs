@@ -23,20 +23,7 @@ pub(crate) struct SellingMerchant {
 
 /// The merchant `id`, if products may be created or changed for it.
 pub(crate) async fn selling_merchant(ctx: &ModuleContext, id: Uuid) -> Result<SellingMerchant, ProductError> {
-    let answer = ctx
-        .clients
-        .merchant()?
-        .get_merchant(merchant_pb::GetMerchantRequest {
-            merchant_id: id.to_string(),
-        })
-        .await;
-    let merchant = match answer {
-        Ok(response) => response.into_inner().merchant.unwrap_or_default(),
-        Err(status) if status.code() == Code::NotFound => {
-            return Err(ProductError::MerchantNotFound(id.to_string()));
-        }
-        Err(status) => return Err(status.into()),
-    };
+    let merchant = merchant(ctx, id).await?;
     let status = merchant_pb::MerchantStatus::try_from(merchant.status).unwrap_or_default();
     let usable = matches!(
         status,
@@ -52,6 +39,11 @@ pub(crate) async fn selling_merchant(ctx: &ModuleContext, id: Uuid) -> Result<Se
 
 /// The currency of merchant `id`, whatever its state (prices must stay in it).
 pub(crate) async fn merchant_currency(ctx: &ModuleContext, id: Uuid) -> Result<String, ProductError> {
+    Ok(merchant(ctx, id).await?.currency_code)
+}
+
+/// Merchant `id` as the merchant module serves it (from its cache), or MERCHANT_NOT_FOUND.
+pub(crate) async fn merchant(ctx: &ModuleContext, id: Uuid) -> Result<merchant_pb::Merchant, ProductError> {
     let answer = ctx
         .clients
         .merchant()?
@@ -60,7 +52,7 @@ pub(crate) async fn merchant_currency(ctx: &ModuleContext, id: Uuid) -> Result<S
         })
         .await;
     match answer {
-        Ok(response) => Ok(response.into_inner().merchant.unwrap_or_default().currency_code),
+        Ok(response) => Ok(response.into_inner().merchant.unwrap_or_default()),
         Err(status) if status.code() == Code::NotFound => Err(ProductError::MerchantNotFound(id.to_string())),
         Err(status) => Err(status.into()),
     }
