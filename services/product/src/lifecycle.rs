@@ -20,29 +20,7 @@ pub(crate) async fn delete_product(
     request: &pb::DeleteProductRequest,
 ) -> Result<pb::DeleteProductResponse, ProductError> {
     let id = parse_id("product_id", &request.product_id)?;
-    let mut tx = ctx.db.begin().await?;
-    let current = store::lock(&mut tx, id).await?;
-    access::check_write(auth, current.merchant_id)?;
-    if current.deleted_at.is_some() {
-        return Err(ProductError::Trashed(id.to_string()));
-    }
-    let trashed: ProductRow = sqlx::query_as(concat!(
-        "UPDATE products.products SET deleted_at = now(), updated_at = now() WHERE id = $1 RETURNING ",
-        product_columns!()
-    ))
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    events::lifecycle_changed(
-        &mut tx,
-        &Actor::of(auth),
-        id,
-        current.merchant_id,
-        LifecycleChange::Trashed,
-    )
-    .await?;
-    tx.commit().await?;
-    crate::cache::invalidate(ctx, id).await;
+    let trashed = set_trashed(ctx, auth, id, true).await?;
     Ok(pb::DeleteProductResponse {
         product: Some(trashed.to_pb()),
     })
@@ -55,32 +33,46 @@ pub(crate) async fn restore_product(
     request: &pb::RestoreProductRequest,
 ) -> Result<pb::RestoreProductResponse, ProductError> {
     let id = parse_id("product_id", &request.product_id)?;
-    let mut tx = ctx.db.begin().await?;
-    let current = store::lock(&mut tx, id).await?;
-    access::check_write(auth, current.merchant_id)?;
-    if current.deleted_at.is_none() {
-        return Err(ProductError::NotTrashed(id.to_string()));
-    }
-    let restored: ProductRow = sqlx::query_as(concat!(
-        "UPDATE products.products SET deleted_at = NULL, updated_at = now() WHERE id = $1 RETURNING ",
-        product_columns!()
-    ))
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    events::lifecycle_changed(
-        &mut tx,
-        &Actor::of(auth),
-        id,
-        current.merchant_id,
-        LifecycleChange::Restored,
-    )
-    .await?;
-    tx.commit().await?;
-    crate::cache::invalidate(ctx, id).await;
+    let restored = set_trashed(ctx, auth, id, false).await?;
     Ok(pb::RestoreProductResponse {
         product: Some(restored.to_pb()),
     })
+}
+
+/// Moves product `id` into the trash (`trash`) or out of it, in one transaction with its
+/// `ProductLifecycleChanged`; refuses a product already where it is asked to go.
+async fn set_trashed(
+    ctx: &ModuleContext,
+    auth: &AuthContext,
+    id: Uuid,
+    trash: bool,
+) -> Result<ProductRow, ProductError> {
+    let mut tx = ctx.db.begin().await?;
+    let current = store::lock(&mut tx, id).await?;
+    access::check_write(auth, current.merchant_id)?;
+    match (trash, current.deleted_at.is_some()) {
+        (true, true) => return Err(ProductError::Trashed(id.to_string())),
+        (false, false) => return Err(ProductError::NotTrashed(id.to_string())),
+        _ => {}
+    }
+    let changed: ProductRow = sqlx::query_as(concat!(
+        "UPDATE products.products SET deleted_at = CASE WHEN $2 THEN now() END, updated_at = now() \
+         WHERE id = $1 RETURNING ",
+        product_columns!()
+    ))
+    .bind(id)
+    .bind(trash)
+    .fetch_one(&mut *tx)
+    .await?;
+    let change = if trash {
+        LifecycleChange::Trashed
+    } else {
+        LifecycleChange::Restored
+    };
+    events::lifecycle_changed(&mut tx, &Actor::of(auth), id, current.merchant_id, change).await?;
+    tx.commit().await?;
+    crate::cache::invalidate(ctx, id).await;
+    Ok(changed)
 }
 
 /// Deletes a trashed product for good (see `ProductService.PurgeProduct`).
