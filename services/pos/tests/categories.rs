@@ -994,6 +994,20 @@ async fn a_read_right_after_a_write_never_returns_the_old_value() {
 async fn a_committed_write_that_skipped_invalidation_is_invalidated_from_its_event() {
     let mut fx = Fixture::start().await;
     let created = fx.create("Cached", "").await;
+    // The creation bumps the cache generation once after commit and once more when its own event
+    // comes back; wait for the second, so that late event cannot be what invalidates below.
+    let generation_key = format!("{{pos:cache:category:category:{}}}:generation", created.id);
+    let redis = redis::Client::open(pos_platform::testkit::redis_url()).unwrap();
+    let mut redis = redis.get_multiplexed_async_connection().await.unwrap();
+    eventually(EVENTUAL, "the creation event bumps the cache generation", || {
+        let mut redis = redis.clone();
+        let key = generation_key.clone();
+        async move {
+            let generation: Option<u64> = redis::cmd("GET").arg(&key).query_async(&mut redis).await.ok()?;
+            (generation? >= 2).then_some(())
+        }
+    })
+    .await;
     let cached = fx.get(&created.id).await.unwrap();
     assert_eq!(fx.get(&created.id).await.unwrap(), cached);
 
