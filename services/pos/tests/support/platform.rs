@@ -16,8 +16,15 @@ use chrono::Utc;
 use clap::Parser;
 use pos_api::pos::auth::v1::LoginRequest;
 use pos_api::pos::auth::v1::auth_service_client::AuthServiceClient;
+use pos_api::pos::cashier::v1::cashier_service_client::CashierServiceClient;
+use pos_api::pos::cashier::v1::{Cashier, CreateCashierRequest};
+use pos_api::pos::category::v1::category_service_client::CategoryServiceClient;
+use pos_api::pos::category::v1::{Category, CreateCategoryRequest};
+use pos_api::pos::common::v1::Money;
 use pos_api::pos::merchant::v1::merchant_service_client::MerchantServiceClient;
 use pos_api::pos::merchant::v1::{ApproveMerchantRequest, CreateMerchantRequest, Merchant};
+use pos_api::pos::product::v1::product_service_client::ProductServiceClient;
+use pos_api::pos::product::v1::{CreateProductRequest, Product};
 use pos_api::pos::role::v1::role_service_client::RoleServiceClient;
 use pos_api::pos::role::v1::{GrantRoleRequest, ListRolesRequest};
 use pos_api::pos::user::v1::user_service_client::UserServiceClient;
@@ -286,6 +293,96 @@ impl TestPlatform {
             session: self.login(&email).await,
         }
     }
+}
+
+impl TestPlatform {
+    /// A new cashier of `owner`'s merchant (created by the owner through CreateCashier, password
+    /// [`PASSWORD`]), signed in: its token carries the `cashier` role bound to (merchant, cashier).
+    pub(crate) async fn cashier(&self, owner: &MerchantOwner) -> CashierSession {
+        let email = format!("cashier-{}@example.com", uuid::Uuid::now_v7().simple());
+        let cashier = CashierServiceClient::new(self.channel().await)
+            .create_cashier(bearer(
+                &owner.session.access_token,
+                CreateCashierRequest {
+                    merchant_id: owner.merchant_id.clone(),
+                    cashier: Some(Cashier {
+                        name: format!("Kasir {}", &email[8..16]),
+                        ..Cashier::default()
+                    }),
+                    email: email.clone(),
+                    initial_password: PASSWORD.to_owned(),
+                    ..CreateCashierRequest::default()
+                },
+            ))
+            .await
+            .unwrap_or_else(|status| panic!("CreateCashier: {status:?}"))
+            .into_inner()
+            .cashier
+            .expect("the created cashier");
+        CashierSession {
+            cashier_id: cashier.id,
+            merchant_id: owner.merchant_id.clone(),
+            session: self.login(&email).await,
+        }
+    }
+
+    /// A new category (created as a service); returns its id.
+    pub(crate) async fn category(&self) -> String {
+        CategoryServiceClient::new(self.channel().await)
+            .create_category(self.as_service(CreateCategoryRequest {
+                category: Some(Category {
+                    name: format!("Category {}", uuid::Uuid::now_v7().simple()),
+                    ..Category::default()
+                }),
+                request_id: String::new(),
+            }))
+            .await
+            .unwrap_or_else(|status| panic!("CreateCategory: {status:?}"))
+            .into_inner()
+            .category
+            .expect("the created category")
+            .id
+    }
+
+    /// A new product of `owner`'s merchant in a new category, priced `price_minor` IDR, with
+    /// `stock` units on hand (created by the owner through CreateProduct).
+    pub(crate) async fn product(&self, owner: &MerchantOwner, price_minor: i64, stock: i64) -> Product {
+        let category_id = self.category().await;
+        ProductServiceClient::new(self.channel().await)
+            .create_product(bearer(
+                &owner.session.access_token,
+                CreateProductRequest {
+                    product: Some(Product {
+                        merchant_id: owner.merchant_id.clone(),
+                        category_id,
+                        name: format!("Product {}", uuid::Uuid::now_v7().simple()),
+                        price: Some(Money {
+                            currency_code: "IDR".to_owned(),
+                            amount_minor: price_minor,
+                        }),
+                        ..Product::default()
+                    }),
+                    initial_stock: stock,
+                    request_id: String::new(),
+                },
+            ))
+            .await
+            .unwrap_or_else(|status| panic!("CreateProduct: {status:?}"))
+            .into_inner()
+            .product
+            .expect("the created product")
+    }
+}
+
+/// A signed-in cashier of a merchant.
+#[derive(Clone, Debug)]
+pub(crate) struct CashierSession {
+    /// The cashier's id (cashier module).
+    pub(crate) cashier_id: String,
+    /// Its merchant's id.
+    pub(crate) merchant_id: String,
+    /// The cashier user's session.
+    pub(crate) session: Session,
 }
 
 /// A merchant and its signed-in owner.
