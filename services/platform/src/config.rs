@@ -56,6 +56,17 @@ pub struct Config {
     )]
     pub database_max_connections: u32,
 
+    /// Seconds a request waits for a PostgreSQL connection (including opening one) before it
+    /// answers UNAVAILABLE.
+    #[arg(
+        long,
+        env = "POS_DATABASE_ACQUIRE_TIMEOUT_SECONDS",
+        value_name = "POS_DATABASE_ACQUIRE_TIMEOUT_SECONDS",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u64).range(1..=300)
+    )]
+    pub database_acquire_timeout_seconds: u64,
+
     /// Redis connection URL (cache, sessions, carts).
     #[arg(
         long,
@@ -215,6 +226,26 @@ pub struct Config {
         default_value_t = 20
     )]
     pub shutdown_grace_seconds: u64,
+
+    /// Seconds an unpaid (OPEN) order holds its stock before it is cancelled automatically.
+    #[arg(
+        long,
+        env = "POS_ORDER_HOLD_SECONDS",
+        value_name = "POS_ORDER_HOLD_SECONDS",
+        default_value_t = 1800,
+        value_parser = clap::value_parser!(u64).range(1..=86_100)
+    )]
+    pub order_hold_seconds: u64,
+
+    /// Payment processor that charges card, e-wallet and bank-transfer payments.
+    #[arg(
+        long,
+        env = "POS_PAYMENT_PROCESSOR",
+        value_name = "POS_PAYMENT_PROCESSOR",
+        value_enum,
+        default_value_t = PaymentProcessorKind::Simulated
+    )]
+    pub payment_processor: PaymentProcessorKind,
 }
 
 impl std::fmt::Debug for Config {
@@ -237,6 +268,12 @@ impl std::fmt::Debug for Config {
             .field("mail_from", &self.mail_from)
             .field("public_url", &self.public_url)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .field("order_hold_seconds", &self.order_hold_seconds)
+            .field("payment_processor", &self.payment_processor)
+            .field(
+                "database_acquire_timeout_seconds",
+                &self.database_acquire_timeout_seconds,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -300,6 +337,14 @@ impl FromStr for Upstreams {
         }
         Ok(Upstreams(upstreams))
     }
+}
+
+/// Which payment processor the transaction module charges through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PaymentProcessorKind {
+    /// Deterministic outcomes chosen by the payment token (`tok_decline`, `tok_pending`, …), for
+    /// development, tests and demos; moves no money.
+    Simulated,
 }
 
 /// How log lines are written.

@@ -12,10 +12,10 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 
 /// A pool that connects on first use, so a process starts (and reports not-ready) while the
 /// database is down instead of crashing.
-pub fn lazy_pool(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+pub fn lazy_pool(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(3))
+        .acquire_timeout(acquire_timeout)
         .connect_lazy(url)
 }
 

@@ -14,8 +14,9 @@ use sqlx::{AssertSqlSafe, PgConnection};
 /// Longest `request_id` accepted (a UUID).
 pub const MAX_REQUEST_ID_CHARS: usize = 36;
 
-/// How long a key is remembered.
-const RETENTION_HOURS: i32 = 24;
+/// How long a key is remembered: at least 72 hours, as the contract promises terminals that
+/// retry after an outage.
+const RETENTION_HOURS: i32 = 72;
 
 /// Why a key could not be used.
 #[derive(Debug, thiserror::Error)]

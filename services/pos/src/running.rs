@@ -43,8 +43,12 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningPos> {
     let admin_addr = admin_listener.local_addr()?;
 
     let ctx = ModuleContext {
-        db: db::lazy_pool(&config.database_url, config.database_max_connections)
-            .context("POS_DATABASE_URL is not a valid PostgreSQL URL")?,
+        db: db::lazy_pool(
+            &config.database_url,
+            config.database_max_connections,
+            std::time::Duration::from_secs(config.database_acquire_timeout_seconds),
+        )
+        .context("POS_DATABASE_URL is not a valid PostgreSQL URL")?,
         redis: redis_pool::lazy_pool(&config.redis_url).context("POS_REDIS_URL is not a valid Redis URL")?,
         clients: Clients::default(),
         page_tokens: PageTokens::new(&config.page_token_secret),

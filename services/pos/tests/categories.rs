@@ -998,7 +998,7 @@ async fn a_committed_write_that_skipped_invalidation_is_invalidated_from_its_eve
     // comes back; wait for the second, so that late event cannot be what invalidates below.
     let generation_key = format!("{{pos:cache:category:category:{}}}:generation", created.id);
     let redis = redis::Client::open(pos_platform::testkit::redis_url()).unwrap();
-    let mut redis = redis.get_multiplexed_async_connection().await.unwrap();
+    let redis = redis.get_multiplexed_async_connection().await.unwrap();
     eventually(EVENTUAL, "the creation event bumps the cache generation", || {
         let mut redis = redis.clone();
         let key = generation_key.clone();

@@ -114,6 +114,9 @@ impl TestPlatform {
             // holding a connection: room for a few concurrent ones on a loaded test machine.
             "--database-max-connections",
             "32",
+            // Tests run in parallel on two cores: opening a connection can take seconds there.
+            "--database-acquire-timeout-seconds",
+            "30",
             "--log-format",
             "text",
         ];
