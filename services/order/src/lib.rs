@@ -4,10 +4,24 @@
 //! `pos.order.v1.OrderService`, `pos.order.v1.OrderItemService`, `pos.order.v1.CartService`. It reads no other module's schema and reaches other modules only through
 //! [`pos_api::Clients`].
 
+mod access;
+mod cancel;
 mod cart;
+mod create;
 mod error;
+mod events;
+mod idem;
+mod lifecycle;
+mod money;
 mod order;
 mod order_item;
+mod payments;
+mod read;
+mod receipt;
+mod refund;
+mod store;
+mod update;
+mod upstream;
 
 pub use error::OrderError;
 
@@ -32,7 +46,13 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
     );
 }
 
-/// The topics the module consumes, with their handlers (none yet).
-pub fn subscriptions(_ctx: &ModuleContext) -> Vec<Subscription> {
-    Vec::new()
+/// The topics the module consumes, with their handlers: the transaction module's payment events
+/// (an order's `amount_paid`, PAID, compensation of payments of cancelled orders).
+pub fn subscriptions(ctx: &ModuleContext) -> Vec<Subscription> {
+    vec![payments::subscription(ctx)]
+}
+
+/// The module's background tasks: cancelling unpaid orders past their `expire_time`.
+pub fn background(ctx: &ModuleContext) -> Vec<pos_platform::background::BackgroundTask> {
+    vec![cancel::expiry_task(ctx)]
 }

@@ -1,16 +1,20 @@
 //! `pos.order.v1.OrderService`.
 
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
 use pos_api::pos::order::v1 as pb;
 use pos_api::pos::order::v1::order_service_server::OrderService;
-use pos_platform::ModuleContext;
+use pos_platform::{AuthContext, ModuleContext};
 
+use crate::create::{self, OrderDraft};
 use crate::error::OrderError;
+use crate::store::parse_id;
+use crate::update::lines_of;
+use crate::{cancel, lifecycle, read, receipt, refund, update};
 
 /// Handlers of `pos.order.v1.OrderService`.
 pub(crate) struct OrderApi {
-    #[expect(dead_code, reason = "read by the handlers built in issue #7")]
     ctx: ModuleContext,
 }
 
@@ -20,89 +24,132 @@ impl OrderApi {
     }
 }
 
+/// Runs `handler` with the request's caller and message, mapping its error to a status.
+macro_rules! serve {
+    ($self:ident, $request:ident, $handler:path) => {{
+        let auth = AuthContext::require(&$request)?.clone();
+        $handler(&$self.ctx, &auth, $request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }};
+}
+
+/// The request id of a creating request: required, a UUID.
+fn request_id_of(value: &str) -> Result<Uuid, OrderError> {
+    if value.is_empty() {
+        return Err(OrderError::invalid("request_id", "is required"));
+    }
+    Uuid::parse_str(value).map_err(|_| OrderError::invalid("request_id", "must be a UUID"))
+}
+
+async fn create_order(
+    ctx: &ModuleContext,
+    auth: &AuthContext,
+    request: &pb::CreateOrderRequest,
+) -> Result<pb::CreateOrderResponse, OrderError> {
+    let order = request
+        .order
+        .as_ref()
+        .ok_or_else(|| OrderError::invalid("order", "is required"))?;
+    let merchant_id = parse_id("order.merchant_id", &order.merchant_id)?;
+    let cashier_id = parse_id("order.cashier_id", &order.cashier_id)?;
+    let request_id = request_id_of(&request.request_id)?;
+    let lines = lines_of("order.items", &order.items)?;
+    let merged = create::merge_lines("order.items", &lines)?;
+    let fingerprint = create::fingerprint(merchant_id, cashier_id, &merged);
+    let draft = OrderDraft {
+        merchant_id,
+        cashier_id,
+        lines,
+    };
+    let order = create::create_order(ctx, auth, draft, request_id, &fingerprint).await?;
+    Ok(pb::CreateOrderResponse { order: Some(order) })
+}
+
 #[tonic::async_trait]
 impl OrderService for OrderApi {
     async fn get_order(
         &self,
-        _request: Request<pb::GetOrderRequest>,
+        request: Request<pb::GetOrderRequest>,
     ) -> Result<Response<pb::GetOrderResponse>, Status> {
-        Err(OrderError::NotBuiltYet("GetOrder").into())
+        serve!(self, request, read::get_order)
     }
 
     async fn list_orders(
         &self,
-        _request: Request<pb::ListOrdersRequest>,
+        request: Request<pb::ListOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
-        Err(OrderError::NotBuiltYet("ListOrders").into())
+        serve!(self, request, read::list_orders)
     }
 
     async fn create_order(
         &self,
-        _request: Request<pb::CreateOrderRequest>,
+        request: Request<pb::CreateOrderRequest>,
     ) -> Result<Response<pb::CreateOrderResponse>, Status> {
-        Err(OrderError::NotBuiltYet("CreateOrder").into())
+        serve!(self, request, create_order)
     }
 
     async fn update_order_lines(
         &self,
-        _request: Request<pb::UpdateOrderLinesRequest>,
+        request: Request<pb::UpdateOrderLinesRequest>,
     ) -> Result<Response<pb::UpdateOrderLinesResponse>, Status> {
-        Err(OrderError::NotBuiltYet("UpdateOrderLines").into())
+        serve!(self, request, update::update_order_lines)
     }
 
     async fn cancel_order(
         &self,
-        _request: Request<pb::CancelOrderRequest>,
+        request: Request<pb::CancelOrderRequest>,
     ) -> Result<Response<pb::CancelOrderResponse>, Status> {
-        Err(OrderError::NotBuiltYet("CancelOrder").into())
+        serve!(self, request, cancel::cancel_order)
     }
 
     async fn refund_order(
         &self,
-        _request: Request<pb::RefundOrderRequest>,
+        request: Request<pb::RefundOrderRequest>,
     ) -> Result<Response<pb::RefundOrderResponse>, Status> {
-        Err(OrderError::NotBuiltYet("RefundOrder").into())
+        serve!(self, request, refund::refund_order)
     }
 
     async fn get_receipt(
         &self,
-        _request: Request<pb::GetReceiptRequest>,
+        request: Request<pb::GetReceiptRequest>,
     ) -> Result<Response<pb::GetReceiptResponse>, Status> {
-        Err(OrderError::NotBuiltYet("GetReceipt").into())
+        serve!(self, request, receipt::get_receipt)
     }
 
     async fn delete_order(
         &self,
-        _request: Request<pb::DeleteOrderRequest>,
+        request: Request<pb::DeleteOrderRequest>,
     ) -> Result<Response<pb::DeleteOrderResponse>, Status> {
-        Err(OrderError::NotBuiltYet("DeleteOrder").into())
+        serve!(self, request, lifecycle::delete_order)
     }
 
     async fn restore_order(
         &self,
-        _request: Request<pb::RestoreOrderRequest>,
+        request: Request<pb::RestoreOrderRequest>,
     ) -> Result<Response<pb::RestoreOrderResponse>, Status> {
-        Err(OrderError::NotBuiltYet("RestoreOrder").into())
+        serve!(self, request, lifecycle::restore_order)
     }
 
     async fn purge_order(
         &self,
-        _request: Request<pb::PurgeOrderRequest>,
+        request: Request<pb::PurgeOrderRequest>,
     ) -> Result<Response<pb::PurgeOrderResponse>, Status> {
-        Err(OrderError::NotBuiltYet("PurgeOrder").into())
+        serve!(self, request, lifecycle::purge_order)
     }
 
     async fn restore_trashed_orders(
         &self,
-        _request: Request<pb::RestoreTrashedOrdersRequest>,
+        request: Request<pb::RestoreTrashedOrdersRequest>,
     ) -> Result<Response<pb::RestoreTrashedOrdersResponse>, Status> {
-        Err(OrderError::NotBuiltYet("RestoreTrashedOrders").into())
+        serve!(self, request, lifecycle::restore_trashed_orders)
     }
 
     async fn purge_trashed_orders(
         &self,
-        _request: Request<pb::PurgeTrashedOrdersRequest>,
+        request: Request<pb::PurgeTrashedOrdersRequest>,
     ) -> Result<Response<pb::PurgeTrashedOrdersResponse>, Status> {
-        Err(OrderError::NotBuiltYet("PurgeTrashedOrders").into())
+        serve!(self, request, lifecycle::purge_trashed_orders)
     }
 }

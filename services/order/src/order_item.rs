@@ -4,13 +4,12 @@ use tonic::{Request, Response, Status};
 
 use pos_api::pos::order::v1 as pb;
 use pos_api::pos::order::v1::order_item_service_server::OrderItemService;
-use pos_platform::ModuleContext;
+use pos_platform::{AuthContext, ModuleContext};
 
-use crate::error::OrderError;
+use crate::read;
 
 /// Handlers of `pos.order.v1.OrderItemService`.
 pub(crate) struct OrderItemApi {
-    #[expect(dead_code, reason = "read by the handlers built in issue #7")]
     ctx: ModuleContext,
 }
 
@@ -24,8 +23,12 @@ impl OrderItemApi {
 impl OrderItemService for OrderItemApi {
     async fn list_order_items(
         &self,
-        _request: Request<pb::ListOrderItemsRequest>,
+        request: Request<pb::ListOrderItemsRequest>,
     ) -> Result<Response<pb::ListOrderItemsResponse>, Status> {
-        Err(OrderError::NotBuiltYet("ListOrderItems").into())
+        let auth = AuthContext::require(&request)?.clone();
+        read::list_order_items(&self.ctx, &auth, request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 }

@@ -45,6 +45,7 @@ pub(crate) fn subscriptions(module: Module, ctx: &ModuleContext) -> Vec<Subscrip
 pub(crate) fn background(module: Module, ctx: &ModuleContext) -> Vec<BackgroundTask> {
     match module {
         Module::Product => pos_product::background(ctx),
+        Module::Order => pos_order::background(ctx),
         _ => Vec::new(),
     }
 }
