@@ -1,87 +1,120 @@
-//! `pos.transaction.v1.TransactionService`.
+//! `pos.transaction.v1.TransactionService`: reads the caller's identity and hands each RPC to its handler.
+
+use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
 use pos_api::pos::transaction::v1 as pb;
 use pos_api::pos::transaction::v1::transaction_service_server::TransactionService;
-use pos_platform::ModuleContext;
+use pos_platform::{AuthContext, ModuleContext};
 
-use crate::error::TransactionError;
+use crate::processor::PaymentProcessor;
+use crate::{lifecycle, payment, read, void};
 
 /// Handlers of `pos.transaction.v1.TransactionService`.
 pub(crate) struct TransactionApi {
-    #[expect(dead_code, reason = "read by the handlers built in issue #7")]
     ctx: ModuleContext,
+    processor: Arc<dyn PaymentProcessor>,
+    gate: payment::KeyGate,
 }
 
 impl TransactionApi {
-    pub(crate) fn new(ctx: ModuleContext) -> Self {
-        TransactionApi { ctx }
+    pub(crate) fn new(ctx: ModuleContext, processor: Arc<dyn PaymentProcessor>) -> Self {
+        TransactionApi {
+            ctx,
+            processor,
+            gate: payment::KeyGate::default(),
+        }
     }
+}
+
+/// Runs `$handler(ctx, [processor,] auth, request)` and turns its result into a response.
+macro_rules! handle {
+    ($self:ident, $request:ident, $handler:path) => {{
+        let auth = AuthContext::require(&$request)?.clone();
+        let message = $request.into_inner();
+        $handler(&$self.ctx, &auth, &message)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }};
+    ($self:ident, $request:ident, $handler:path, processor) => {{
+        let auth = AuthContext::require(&$request)?.clone();
+        let message = $request.into_inner();
+        $handler(&$self.ctx, &$self.processor, &auth, &message)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }};
 }
 
 #[tonic::async_trait]
 impl TransactionService for TransactionApi {
     async fn get_transaction(
         &self,
-        _request: Request<pb::GetTransactionRequest>,
+        request: Request<pb::GetTransactionRequest>,
     ) -> Result<Response<pb::GetTransactionResponse>, Status> {
-        Err(TransactionError::NotBuiltYet("GetTransaction").into())
+        handle!(self, request, read::get_transaction)
     }
 
     async fn list_transactions(
         &self,
-        _request: Request<pb::ListTransactionsRequest>,
+        request: Request<pb::ListTransactionsRequest>,
     ) -> Result<Response<pb::ListTransactionsResponse>, Status> {
-        Err(TransactionError::NotBuiltYet("ListTransactions").into())
+        handle!(self, request, read::list_transactions)
     }
 
     async fn create_payment(
         &self,
-        _request: Request<pb::CreatePaymentRequest>,
+        request: Request<pb::CreatePaymentRequest>,
     ) -> Result<Response<pb::CreatePaymentResponse>, Status> {
-        Err(TransactionError::NotBuiltYet("CreatePayment").into())
+        let auth = AuthContext::require(&request)?.clone();
+        let message = request.into_inner();
+        payment::create_payment(&self.ctx, &self.processor, &self.gate, &auth, &message)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 
     async fn void_payment(
         &self,
-        _request: Request<pb::VoidPaymentRequest>,
+        request: Request<pb::VoidPaymentRequest>,
     ) -> Result<Response<pb::VoidPaymentResponse>, Status> {
-        Err(TransactionError::NotBuiltYet("VoidPayment").into())
+        handle!(self, request, void::void_payment, processor)
     }
 
     async fn delete_transaction(
         &self,
-        _request: Request<pb::DeleteTransactionRequest>,
+        request: Request<pb::DeleteTransactionRequest>,
     ) -> Result<Response<pb::DeleteTransactionResponse>, Status> {
-        Err(TransactionError::NotBuiltYet("DeleteTransaction").into())
+        handle!(self, request, lifecycle::delete_transaction)
     }
 
     async fn restore_transaction(
         &self,
-        _request: Request<pb::RestoreTransactionRequest>,
+        request: Request<pb::RestoreTransactionRequest>,
     ) -> Result<Response<pb::RestoreTransactionResponse>, Status> {
-        Err(TransactionError::NotBuiltYet("RestoreTransaction").into())
+        handle!(self, request, lifecycle::restore_transaction)
     }
 
     async fn purge_transaction(
         &self,
-        _request: Request<pb::PurgeTransactionRequest>,
+        request: Request<pb::PurgeTransactionRequest>,
     ) -> Result<Response<pb::PurgeTransactionResponse>, Status> {
-        Err(TransactionError::NotBuiltYet("PurgeTransaction").into())
+        handle!(self, request, lifecycle::purge_transaction)
     }
 
     async fn restore_trashed_transactions(
         &self,
-        _request: Request<pb::RestoreTrashedTransactionsRequest>,
+        request: Request<pb::RestoreTrashedTransactionsRequest>,
     ) -> Result<Response<pb::RestoreTrashedTransactionsResponse>, Status> {
-        Err(TransactionError::NotBuiltYet("RestoreTrashedTransactions").into())
+        handle!(self, request, lifecycle::restore_trashed_transactions)
     }
 
     async fn purge_trashed_transactions(
         &self,
-        _request: Request<pb::PurgeTrashedTransactionsRequest>,
+        request: Request<pb::PurgeTrashedTransactionsRequest>,
     ) -> Result<Response<pb::PurgeTrashedTransactionsResponse>, Status> {
-        Err(TransactionError::NotBuiltYet("PurgeTrashedTransactions").into())
+        handle!(self, request, lifecycle::purge_trashed_transactions)
     }
 }

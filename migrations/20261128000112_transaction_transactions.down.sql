@@ -1,0 +1,3 @@
+DROP TABLE transactions.settlements;
+DROP TABLE transactions.transactions;
+DROP TABLE transactions.order_balances;
