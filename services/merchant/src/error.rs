@@ -9,9 +9,6 @@ use tonic_types::{ErrorDetails, FieldViolation, StatusExt as _};
 /// Everything that can go wrong in the merchant module.
 #[derive(Debug, thiserror::Error)]
 pub enum MerchantError {
-    /// The RPC's behaviour is not built yet (settlements: the checkout issue builds them).
-    #[error("{0} is not built yet in the merchant module")]
-    NotBuiltYet(&'static str),
     /// A request field is malformed.
     #[error("invalid `{field}`: {description}")]
     InvalidField {
@@ -73,6 +70,27 @@ pub enum MerchantError {
     /// The document was already reviewed.
     #[error("document `{0}` was already reviewed")]
     DocumentAlreadyReviewed(String),
+    // Settlement
+    /// No settlement has this id.
+    #[error("settlement `{0}` not found")]
+    SettlementNotFound(String),
+    /// A settlement of the merchant is REQUESTED: no second one, no trash.
+    #[error("a settlement of merchant `{0}` is in progress")]
+    SettlementInProgress(String),
+    /// The cut-off is not after the merchant's last completed settlement's.
+    #[error("the cut-off must be after {previous}, the cut-off of merchant `{id}`'s last settlement")]
+    CutOffNotAfterPrevious {
+        /// The merchant.
+        id: String,
+        /// The cut-off of its last COMPLETED settlement.
+        previous: chrono::DateTime<chrono::Utc>,
+    },
+    /// The merchant is PENDING, REJECTED or trashed.
+    #[error("merchant `{0}` is not active")]
+    NotActive(String),
+    /// Other records still reference the merchant.
+    #[error("merchant `{0}` is still referenced by payments")]
+    InUse(String),
     /// The caller may not do this to this merchant.
     #[error("permission `{0}` is required for this merchant")]
     PermissionMissing(&'static str),
@@ -166,7 +184,6 @@ impl From<MerchantError> for Status {
     fn from(error: MerchantError) -> Self {
         let message = error.to_string();
         match error {
-            MerchantError::NotBuiltYet(rpc) => status::not_built_yet(Module::Merchant, rpc),
             MerchantError::InvalidField { field, description } => {
                 status::invalid_argument(Module::Merchant, vec![FieldViolation::new(field, description)])
             }
@@ -207,6 +224,15 @@ impl From<MerchantError> for Status {
             MerchantError::DocumentAlreadyReviewed(id) => {
                 failed_precondition("DOCUMENT_ALREADY_REVIEWED", message, id)
             }
+            MerchantError::SettlementNotFound(id) => status::not_found(Module::Merchant, "settlement", &id),
+            MerchantError::SettlementInProgress(id) => {
+                failed_precondition("SETTLEMENT_IN_PROGRESS", message, id)
+            }
+            MerchantError::CutOffNotAfterPrevious { id, .. } => {
+                failed_precondition("CUT_OFF_NOT_AFTER_PREVIOUS", message, id)
+            }
+            MerchantError::NotActive(id) => failed_precondition("MERCHANT_NOT_ACTIVE", message, id),
+            MerchantError::InUse(id) => failed_precondition("MERCHANT_IN_USE", message, id),
             MerchantError::PermissionMissing(permission) => status::error(
                 Code::PermissionDenied,
                 Module::Merchant,
@@ -275,6 +301,34 @@ mod tests {
                 MerchantError::file(FileError::TooLarge { size: 1 }),
                 Code::InvalidArgument,
                 "DOCUMENT_TOO_LARGE",
+            ),
+            (
+                MerchantError::SettlementNotFound("x".into()),
+                Code::NotFound,
+                "SETTLEMENT_NOT_FOUND",
+            ),
+            (
+                MerchantError::SettlementInProgress("x".into()),
+                Code::FailedPrecondition,
+                "SETTLEMENT_IN_PROGRESS",
+            ),
+            (
+                MerchantError::CutOffNotAfterPrevious {
+                    id: "x".into(),
+                    previous: chrono::Utc::now(),
+                },
+                Code::FailedPrecondition,
+                "CUT_OFF_NOT_AFTER_PREVIOUS",
+            ),
+            (
+                MerchantError::NotActive("x".into()),
+                Code::FailedPrecondition,
+                "MERCHANT_NOT_ACTIVE",
+            ),
+            (
+                MerchantError::InUse("x".into()),
+                Code::FailedPrecondition,
+                "MERCHANT_IN_USE",
             ),
             (
                 MerchantError::PermissionMissing("merchant.read"),

@@ -19,6 +19,7 @@ mod lifecycle;
 mod merchant;
 mod owner;
 mod read;
+mod settlement;
 mod signup;
 mod store;
 mod transition;
@@ -77,13 +78,18 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
     );
 }
 
-/// The topics the module consumes: auth events, to open the merchants of sign-ups; and its own
-/// events, to invalidate the cached merchants written by any process.
+/// The topics the module consumes: auth events, to open the merchants of sign-ups; transaction
+/// events, to record the results of settlements; and its own events, to invalidate the cached
+/// merchants written by any process.
 pub fn subscriptions(ctx: &ModuleContext) -> Vec<Subscription> {
     vec![
         Subscription::new(
             pos_platform::events::topics::events_topic(Module::Auth),
             Arc::new(signup::SignupHandler::new(ctx.clone())),
+        ),
+        Subscription::new(
+            pos_platform::events::topics::events_topic(Module::Transaction),
+            Arc::new(settlement::recorded::SettlementResultHandler::new(ctx.clone())),
         ),
         merchant_cache(ctx).own_events(Module::Merchant),
     ]

@@ -1,7 +1,8 @@
 //! Trash, restore and purge of merchants, one or every trashed one. Each change publishes
 //! `MerchantLifecycleChanged` in its transaction and invalidates the cached merchant after it.
 //! A purge also deletes the merchant's documents (rows, then their files) and revokes the owner's
-//! `merchant` grant.
+//! `merchant` grant. A merchant with a settlement in progress cannot be trashed, and one whose
+//! settlements settled payments or refunds cannot be purged (MERCHANT_IN_USE).
 
 use uuid::Uuid;
 
@@ -14,6 +15,7 @@ use crate::access;
 use crate::error::MerchantError;
 use crate::events::{self, Actor};
 use crate::owner;
+use crate::settlement;
 use crate::store::{self, MerchantRow, merchant_columns, parse_id};
 
 /// Moves a merchant to the trash (see `MerchantService.DeleteMerchant`).
@@ -33,6 +35,10 @@ pub(crate) async fn delete_merchant(
     )?;
     if current.is_some_and(|row| row.deleted_at.is_some()) {
         return Err(MerchantError::Trashed(id.to_string()));
+    }
+    // RequestSettlement locks the merchant row too, so no settlement starts before this commits.
+    if settlement::store::in_progress(&mut tx, id).await? {
+        return Err(MerchantError::SettlementInProgress(id.to_string()));
     }
     let trashed = set_trashed(&mut tx, id, true).await?;
     events::lifecycle_changed(
@@ -142,6 +148,8 @@ pub(crate) async fn purge_trashed_merchants(
             Ok(()) => purged += 1,
             // Restored or purged by someone else meanwhile.
             Err(MerchantError::NotTrashed(_) | MerchantError::NotFound(_)) => {}
+            // Still referenced: it stays in the trash.
+            Err(MerchantError::InUse(_)) => {}
             Err(error) => return Err(error),
         }
     }
@@ -159,6 +167,10 @@ async fn purge(shared: &Shared, auth: &AuthContext, id: Uuid) -> Result<(), Merc
         .ok_or_else(|| MerchantError::NotFound(id.to_string()))?;
     if current.deleted_at.is_none() {
         return Err(MerchantError::NotTrashed(id.to_string()));
+    }
+    // What the module's own data tells: settled payments and refunds still reference it.
+    if settlement::store::settled_transactions(&mut tx, id).await? {
+        return Err(MerchantError::InUse(id.to_string()));
     }
     let files: Vec<String> =
         sqlx::query_scalar("DELETE FROM merchants.documents WHERE merchant_id = $1 RETURNING object_key")

@@ -7,9 +7,8 @@ use pos_api::pos::merchant::v1 as pb;
 use pos_api::pos::merchant::v1::merchant_service_server::MerchantService;
 use pos_platform::AuthContext;
 
-use crate::error::MerchantError;
 use crate::transition::{self, APPROVE, REACTIVATE, REJECT, SUSPEND};
-use crate::{Shared, create, lifecycle, read, update};
+use crate::{Shared, create, lifecycle, read, settlement, update};
 
 /// Handlers of `pos.merchant.v1.MerchantService`.
 pub(crate) struct MerchantApi {
@@ -165,22 +164,31 @@ impl MerchantService for MerchantApi {
 
     async fn request_settlement(
         &self,
-        _request: Request<pb::RequestSettlementRequest>,
+        request: Request<pb::RequestSettlementRequest>,
     ) -> Result<Response<pb::RequestSettlementResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("RequestSettlement").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            settlement::request_settlement(&self.shared, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn get_settlement(
         &self,
-        _request: Request<pb::GetSettlementRequest>,
+        request: Request<pb::GetSettlementRequest>,
     ) -> Result<Response<pb::GetSettlementResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("GetSettlement").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            settlement::get_settlement(&self.shared, auth, request.get_ref()).await?,
+        ))
     }
 
     async fn list_settlements(
         &self,
-        _request: Request<pb::ListSettlementsRequest>,
+        request: Request<pb::ListSettlementsRequest>,
     ) -> Result<Response<pb::ListSettlementsResponse>, Status> {
-        Err(MerchantError::NotBuiltYet("ListSettlements").into())
+        let auth = AuthContext::require(&request)?;
+        Ok(Response::new(
+            settlement::list_settlements(&self.shared, auth, request.get_ref()).await?,
+        ))
     }
 }

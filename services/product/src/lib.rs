@@ -13,6 +13,7 @@ mod events;
 mod image;
 mod input;
 mod lifecycle;
+mod order_events;
 mod product;
 mod read;
 mod slug;
@@ -38,9 +39,14 @@ pub fn add_services(ctx: &ModuleContext, routes: &mut RoutesBuilder) {
 }
 
 /// The topics the module consumes, with their handlers: its own topic, whose events invalidate
-/// the cached products they name (the event-driven half of [`cache`] invalidation).
+/// the cached products they name (the event-driven half of [`cache`] invalidation); and the
+/// order topic, whose paid, refunded and cancelled orders commit, restock and release stock
+/// ([`order_events`]).
 pub fn subscriptions(ctx: &ModuleContext) -> Vec<Subscription> {
-    vec![cache::products(ctx).own_events(pos_api::Module::Product)]
+    vec![
+        cache::products(ctx).own_events(pos_api::Module::Product),
+        order_events::subscription(ctx),
+    ]
 }
 
 /// The module's background tasks: the expiry of stock reservations (every

@@ -8,9 +8,9 @@ mod input;
 pub(crate) mod ledger;
 mod merchant;
 mod movements;
-mod reservation;
+pub(crate) mod reservation;
 mod reserve;
-mod settle;
+pub(crate) mod settle;
 
 use tonic::{Request, Response, Status};
 

@@ -59,28 +59,41 @@ pub(crate) async fn commit_reservation(
         State::Expired => return Err(ProductError::ReservationExpired(order_id.to_string())),
         State::Pending => {}
     }
+    let committed = commit_pending(&mut tx, &actor, &current).await?;
+    tx.commit().await?;
+    reservation::invalidate(ctx, committed.quantities().into_keys()).await;
+    Ok(pb::CommitReservationResponse {
+        reservation: Some(committed.to_pb()),
+    })
+}
+
+/// Commits a locked PENDING reservation on the caller's connection: it becomes COMMITTED,
+/// `ReservationCommitted` is published and each line is sold (SALE ledger rows). Returns the
+/// committed reservation; the caller invalidates the cached products after its commit.
+pub(crate) async fn commit_pending(
+    conn: &mut sqlx::PgConnection,
+    actor: &Actor,
+    current: &Reservation,
+) -> Result<Reservation, ProductError> {
+    let order_id = current.order_id;
     sqlx::query(
         "UPDATE products.stock_reservations SET state = 'committed', closed_at = now() \
          WHERE order_id = $1 AND state = 'pending'",
     )
     .bind(order_id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    let committed = reservation::reload(&mut tx, order_id).await?;
+    let committed = reservation::reload(conn, order_id).await?;
     let event_id = Uuid::now_v7();
     let event = pb::ReservationCommitted {
         meta: Some(actor.meta(event_id)),
         reservation: Some(committed.to_pb()),
     };
     Outbox::of(Module::Product)
-        .append(&mut tx, &OutboxEvent::new(event_id, order_id.to_string(), &event))
+        .append(conn, &OutboxEvent::new(event_id, order_id.to_string(), &event))
         .await?;
-    sell(&mut tx, &actor, &committed).await?;
-    tx.commit().await?;
-    reservation::invalidate(ctx, committed.quantities().into_keys()).await;
-    Ok(pb::CommitReservationResponse {
-        reservation: Some(committed.to_pb()),
-    })
+    sell(conn, actor, &committed).await?;
+    Ok(committed)
 }
 
 /// Takes each line's quantity out of the stock on hand and out of the held quantity (products in
