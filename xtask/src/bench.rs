@@ -1,4 +1,5 @@
-//! `cargo xtask bench edge`: what the edge costs. Starts one `pos` (every module) and the edge
+//! `cargo xtask bench edge`: what the edge costs (`bench checkout` and `bench events` run the
+//! cargo benches of `services/pos` and `services/platform`). Starts one `pos` (every module) and the edge
 //! (NGINX → Envoy) on free ports, then calls the same RPC for a fixed time with N concurrent
 //! clients three ways — gRPC straight to `pos`, REST/JSON through NGINX → Envoy, grpc-web
 //! through NGINX → Envoy — and prints throughput, p50 and p99 latency and the ratios to direct
@@ -61,6 +62,20 @@ pub(crate) enum What {
     /// Outbox relay and consumer throughput against the real PostgreSQL and broker
     /// (`services/platform/benches/events.rs`; `POS_BENCH_EVENTS` events, default 5000).
     Events,
+    /// Checkouts per second and p50/p99 over gRPC (CreateOrder with 3 lines + cash payment),
+    /// then the equivalent SQL with pgbench on the same database, and their ratio
+    /// (`services/pos/benches/checkout.rs`).
+    Checkout(CheckoutArgs),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct CheckoutArgs {
+    /// Concurrent tills (and pgbench clients).
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Measured seconds for each of the two runs.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
 }
 
 #[derive(clap::Args)]
@@ -77,7 +92,31 @@ pub(crate) fn run(what: &What) -> Result<()> {
     match what {
         What::Edge(args) => edge_bench(args),
         What::Events => events_bench(),
+        What::Checkout(args) => checkout_bench(args),
     }
+}
+
+fn checkout_bench(args: &CheckoutArgs) -> Result<()> {
+    if args.clients == 0 || args.seconds == 0 {
+        bail!("--clients and --seconds must be positive");
+    }
+    stack::ensure_postgres()?;
+    stack::ensure_redis()?;
+    fs::create_dir_all(stack::RUN_DIR)?;
+    broker::ensure_broker(Path::new(stack::RUN_DIR))?;
+    step("benchmark: checkouts over gRPC, then the equivalent SQL with pgbench");
+    crate::proc::run(
+        Command::new(env!("CARGO"))
+            .args(["bench", "--quiet", "--package", "pos", "--bench", "checkout"])
+            .env(
+                "POS_TEST_DATABASE_URL",
+                "postgres://pos:pos@127.0.0.1:5432/postgres",
+            )
+            .env("POS_TEST_REDIS_URL", stack::DEFAULT_REDIS_URL)
+            .env("POS_TEST_KAFKA_BROKERS", broker::BROKER_ADDR)
+            .env("POS_BENCH_CLIENTS", args.clients.to_string())
+            .env("POS_BENCH_SECONDS", args.seconds.to_string()),
+    )
 }
 
 fn events_bench() -> Result<()> {
