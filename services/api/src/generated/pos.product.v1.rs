@@ -96,8 +96,9 @@ pub struct StockMovement {
     /// User who caused the change; empty for system actions (e.g. refund restock from an event).
     #[prost(string, tag = "8")]
     pub actor_user_id: ::prost::alloc::string::String,
-    /// What the change refers to: the order id for SALE and REFUND, the caller's reference (e.g. a
-    /// delivery note number) for manual adjustments; may be empty.
+    /// What the change refers to: the order id for SALE, the refund id (pos.order.v1.Refund.id) for
+    /// REFUND, the caller's reference (e.g. a delivery note number) for manual adjustments; may be
+    /// empty.
     #[prost(string, tag = "9")]
     pub reference: ::prost::alloc::string::String,
     /// Free-text note of a manual adjustment, up to 500 characters.
