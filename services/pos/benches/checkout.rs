@@ -13,7 +13,11 @@
 //!
 //! `POS_BENCH_CLIENTS` (default 8) and `POS_BENCH_SECONDS` (default 10) size the run.
 
-#![allow(clippy::print_stdout, clippy::print_stderr, reason = "a benchmark reports on stdout and stderr")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark reports on stdout and stderr"
+)]
 
 #[path = "../tests/support/platform.rs"]
 mod platform;
