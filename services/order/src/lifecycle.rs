@@ -36,16 +36,12 @@ pub(crate) async fn delete_order(
     if !row.is("cancelled") {
         return Err(OrderError::NotCancelled(id.to_string()));
     }
-    sqlx::query("UPDATE orders.orders SET deleted_at = now(), updated_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    events::lifecycle(
+    move_in_trash(
         &mut tx,
-        id,
-        row.merchant_id,
+        auth,
+        &row,
+        "UPDATE orders.orders SET deleted_at = now(), updated_at = now() WHERE id = $1",
         LifecycleChange::Trashed,
-        &cause(auth),
     )
     .await?;
     let order = store::reload(&mut tx, id).await?;
@@ -62,16 +58,12 @@ pub(crate) async fn restore_order(
     let id = parse_id("order_id", &request.order_id)?;
     let mut tx = ctx.db.begin().await?;
     let row = trashed(auth, id, store::lock(&mut tx, id).await?)?;
-    sqlx::query("UPDATE orders.orders SET deleted_at = NULL, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    events::lifecycle(
+    move_in_trash(
         &mut tx,
-        id,
-        row.merchant_id,
+        auth,
+        &row,
+        "UPDATE orders.orders SET deleted_at = NULL, updated_at = now() WHERE id = $1",
         LifecycleChange::Restored,
-        &cause(auth),
     )
     .await?;
     let order = store::reload(&mut tx, id).await?;
@@ -88,20 +80,30 @@ pub(crate) async fn purge_order(
     let id = parse_id("order_id", &request.order_id)?;
     let mut tx = ctx.db.begin().await?;
     let row = trashed(auth, id, store::lock(&mut tx, id).await?)?;
-    sqlx::query("DELETE FROM orders.orders WHERE id = $1 AND deleted_at IS NOT NULL AND state = 'cancelled'")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    events::lifecycle(
+    move_in_trash(
         &mut tx,
-        id,
-        row.merchant_id,
+        auth,
+        &row,
+        "DELETE FROM orders.orders WHERE id = $1 AND deleted_at IS NOT NULL AND state = 'cancelled'",
         LifecycleChange::Purged,
-        &cause(auth),
     )
     .await?;
     tx.commit().await?;
     Ok(pb::PurgeOrderResponse {})
+}
+
+/// Runs `sql` (bound to the order id) on the locked order `row` and publishes its lifecycle
+/// `change`, in the caller's transaction.
+async fn move_in_trash(
+    tx: &mut sqlx::PgConnection,
+    auth: &AuthContext,
+    row: &OrderRow,
+    sql: &'static str,
+    change: LifecycleChange,
+) -> Result<(), OrderError> {
+    sqlx::query(sql).bind(row.id).execute(&mut *tx).await?;
+    events::lifecycle(tx, row.id, row.merchant_id, change, &cause(auth)).await?;
+    Ok(())
 }
 
 /// The locked order if the caller may manage its trash and it is in the trash.

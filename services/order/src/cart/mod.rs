@@ -60,8 +60,8 @@ impl CartApi {
         let cashier_id = input::id("cart.cashier_id", &cart.cashier_id)?;
         let cart_id = input::new_cart_id(&request.cart_id)?;
         access::require_opener(auth, merchant_id, cashier_id)?;
-        let merchant = upstream::selling_merchant(&self.ctx, merchant_id).await?;
-        upstream::require_selling_cashier(&self.ctx, merchant_id, cashier_id).await?;
+        let merchant = crate::upstream::active_merchant(&self.ctx, merchant_id).await?;
+        crate::upstream::require_active_cashier(&self.ctx, merchant_id, cashier_id).await?;
         let cart = self
             .store
             .create(cart_id, merchant_id, cashier_id)
@@ -88,7 +88,7 @@ impl CartApi {
             }
         };
         let cart = self.cart_for(auth, access::WRITE, cart_id).await?;
-        let merchant = upstream::selling_merchant(&self.ctx, cart.merchant_id).await?;
+        let merchant = crate::upstream::active_merchant(&self.ctx, cart.merchant_id).await?;
         let product = match wanted {
             Wanted::Id(id) => upstream::sellable_product(&self.ctx, cart.merchant_id, id).await?,
             Wanted::Barcode(barcode) => {

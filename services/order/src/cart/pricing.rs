@@ -110,7 +110,9 @@ pub(crate) async fn priced(
 
 /// `cart` priced now, in its merchant's currency.
 pub(crate) async fn priced_cart(ctx: &ModuleContext, cart: &StoredCart) -> Result<pb::Cart, OrderError> {
-    let merchant = upstream::merchant(ctx, cart.merchant_id).await?;
+    let merchant = crate::upstream::merchant(ctx, cart.merchant_id)
+        .await?
+        .ok_or_else(|| OrderError::MerchantNotActive(cart.merchant_id.to_string()))?;
     priced(ctx, cart, &merchant.currency_code).await
 }
 

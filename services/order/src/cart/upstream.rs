@@ -1,74 +1,14 @@
-//! What carts ask other modules, through their contracts (`ctx.clients`, with the process's
-//! service credential, so the caller's scope is checked before): the merchant (status,
-//! currency), the cashier, and products by id or barcode.
+//! What carts ask the product module, through its contract (`ctx.clients`, with the process's
+//! service credential, so the caller's scope is checked before): products by id or barcode.
+//! Merchants and cashiers are checked through `crate::upstream`, as orders do.
 
 use tonic::Code;
 use uuid::Uuid;
 
-use pos_api::pos::cashier::v1 as cashier_pb;
-use pos_api::pos::merchant::v1 as merchant_pb;
 use pos_api::pos::product::v1 as product_pb;
 use pos_platform::ModuleContext;
 
 use crate::error::OrderError;
-
-/// Merchant `id`, or FAILED_PRECONDITION / MERCHANT_NOT_ACTIVE when it does not exist.
-pub(crate) async fn merchant(ctx: &ModuleContext, id: Uuid) -> Result<merchant_pb::Merchant, OrderError> {
-    let answer = ctx
-        .clients
-        .merchant()?
-        .get_merchant(merchant_pb::GetMerchantRequest {
-            merchant_id: id.to_string(),
-        })
-        .await;
-    match answer {
-        Ok(response) => Ok(response.into_inner().merchant.unwrap_or_default()),
-        Err(status) if status.code() == Code::NotFound => Err(OrderError::MerchantNotActive(id.to_string())),
-        Err(status) => Err(status.into()),
-    }
-}
-
-/// Merchant `id` when it may sell (ACTIVE, not trashed), else FAILED_PRECONDITION /
-/// MERCHANT_NOT_ACTIVE.
-pub(crate) async fn selling_merchant(
-    ctx: &ModuleContext,
-    id: Uuid,
-) -> Result<merchant_pb::Merchant, OrderError> {
-    let merchant = merchant(ctx, id).await?;
-    let active =
-        merchant_pb::MerchantStatus::try_from(merchant.status) == Ok(merchant_pb::MerchantStatus::Active);
-    if merchant.delete_time.is_some() || !active {
-        return Err(OrderError::MerchantNotActive(id.to_string()));
-    }
-    Ok(merchant)
-}
-
-/// Refuses, with FAILED_PRECONDITION / CASHIER_NOT_ACTIVE, a cashier that does not exist, sells
-/// for another merchant, is disabled or is trashed.
-pub(crate) async fn require_selling_cashier(
-    ctx: &ModuleContext,
-    merchant_id: Uuid,
-    cashier_id: Uuid,
-) -> Result<(), OrderError> {
-    let answer = ctx
-        .clients
-        .cashier()?
-        .get_cashier(cashier_pb::GetCashierRequest {
-            cashier_id: cashier_id.to_string(),
-        })
-        .await;
-    let cashier = match answer {
-        Ok(response) => response.into_inner().cashier.unwrap_or_default(),
-        Err(status) if status.code() == Code::NotFound => {
-            return Err(OrderError::CashierNotActive(cashier_id.to_string()));
-        }
-        Err(status) => return Err(status.into()),
-    };
-    if cashier.merchant_id != merchant_id.to_string() || cashier.disabled || cashier.delete_time.is_some() {
-        return Err(OrderError::CashierNotActive(cashier_id.to_string()));
-    }
-    Ok(())
-}
 
 /// Product `id` whatever its merchant or state, or `None` when it does not exist.
 pub(crate) async fn product(
