@@ -1,6 +1,7 @@
 //! What the transaction module applies from the merchant module's events (`pos.merchant.v1.events`):
-//! SettlementRequested → every SUCCEEDED, unsettled payment and refund of the merchant completed at
-//! or before the cut-off is stamped with the settlement id (a conditional UPDATE, so nothing is
+//! SettlementRequested → every SUCCEEDED, unsettled payment and refund of the merchant completed
+//! before the cut-off (the period is half-open: a later settlement takes what completes at it) is
+//! stamped with the settlement id (a conditional UPDATE, so nothing is
 //! settled twice), the totals are stored (one row per settlement id, so a repeated request yields
 //! the same result) and SettlementCompleted is published — or SettlementFailed when the request
 //! cannot be processed (cut-off in the future, unsettled transactions in another currency).
@@ -102,7 +103,7 @@ async fn settle(tx: &mut PgConnection, requested: &SettlementRequested) -> Resul
         .await?;
     let currencies: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT currency_code FROM transactions.transactions \
-         WHERE merchant_id = $1 AND status = 'SUCCEEDED' AND settlement_id IS NULL AND completed_at <= $2",
+         WHERE merchant_id = $1 AND status = 'SUCCEEDED' AND settlement_id IS NULL AND completed_at < $2",
     )
     .bind(merchant_id)
     .bind(cut_off)
@@ -127,7 +128,7 @@ async fn settle(tx: &mut PgConnection, requested: &SettlementRequested) -> Resul
 
     let stamped: Vec<(String, i64, DateTime<Utc>)> = sqlx::query_as(
         "UPDATE transactions.transactions SET settlement_id = $1, settled_at = now(), updated_at = now() \
-         WHERE merchant_id = $2 AND status = 'SUCCEEDED' AND settlement_id IS NULL AND completed_at <= $3 \
+         WHERE merchant_id = $2 AND status = 'SUCCEEDED' AND settlement_id IS NULL AND completed_at < $3 \
          RETURNING kind, amount_minor, completed_at",
     )
     .bind(settlement_id)
