@@ -252,13 +252,7 @@ impl Relay {
         let mut producer_broken = false;
         for (row, outcome) in rows.iter().zip(outcomes) {
             match outcome {
-                Ok(()) => {
-                    self.metrics
-                        .published
-                        .with_label_values(&[row.topic.as_str()])
-                        .inc();
-                    published.push(row.id);
-                }
+                Ok(()) => published.push((row.id, row.topic.as_str())),
                 Err(error) => {
                     self.metrics
                         .publish_failures
@@ -276,10 +270,15 @@ impl Relay {
                 "UPDATE {schema}.outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL \
                  WHERE id = ANY($1)"
             );
+            let ids: Vec<i64> = published.iter().map(|(id, _)| *id).collect();
             sqlx::query(sqlx::AssertSqlSafe(mark))
-                .bind(&published)
+                .bind(&ids)
                 .execute(&self.db)
                 .await?;
+            // Counted once recorded, so the counter never runs ahead of `published_at`.
+            for (_, topic) in &published {
+                self.metrics.published.with_label_values(&[*topic]).inc();
+            }
         }
         if !failed_ids.is_empty() {
             tracing::warn!(
