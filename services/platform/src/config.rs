@@ -237,6 +237,17 @@ pub struct Config {
     )]
     pub order_hold_seconds: u64,
 
+    /// Seconds a report answer stays in the Redis cache (events that change it invalidate it
+    /// sooner); 0 turns the cache off.
+    #[arg(
+        long,
+        env = "POS_REPORT_CACHE_SECONDS",
+        value_name = "POS_REPORT_CACHE_SECONDS",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(0..=86_400)
+    )]
+    pub report_cache_seconds: u64,
+
     /// Payment processor that charges card, e-wallet and bank-transfer payments.
     #[arg(
         long,
@@ -269,6 +280,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("order_hold_seconds", &self.order_hold_seconds)
+            .field("report_cache_seconds", &self.report_cache_seconds)
             .field("payment_processor", &self.payment_processor)
             .field(
                 "database_acquire_timeout_seconds",
