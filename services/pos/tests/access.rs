@@ -52,6 +52,7 @@ const CASHIER_PERMISSIONS: &[&str] = &[
     "product.read",
     "order.read",
     "order.write",
+    "report.read",
     "transaction.read",
     "transaction.write",
 ];

@@ -1028,6 +1028,7 @@ async fn the_catalogue_and_the_built_in_roles_are_served_as_documented() {
             "product.read",
             "order.read",
             "order.write",
+            "report.read",
             "transaction.read",
             "transaction.write",
         ])
@@ -1139,8 +1140,8 @@ async fn a_custom_role_is_created_found_and_updated() {
         .collect();
     assert_eq!(
         names,
-        ["admin", "auditor", "merchant"],
-        "by name; admin holds everything"
+        ["admin", "auditor", "cashier", "merchant"],
+        "by name; admin holds everything, cashiers read their own reports"
     );
     let by_text = fx
         .roles
