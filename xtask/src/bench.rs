@@ -1,5 +1,5 @@
-//! `cargo xtask bench edge`: what the edge costs (`bench checkout` and `bench events` run the
-//! cargo benches of `services/pos` and `services/platform`). Starts one `pos` (every module) and the edge
+//! `cargo xtask bench edge`: what the edge costs (`bench checkout`, `bench reports` and `bench
+//! events` run the cargo benches of `services/pos` and `services/platform`). Starts one `pos` (every module) and the edge
 //! (NGINX → Envoy) on free ports, then calls the same RPC for a fixed time with N concurrent
 //! clients three ways — gRPC straight to `pos`, REST/JSON through NGINX → Envoy, grpc-web
 //! through NGINX → Envoy — and prints throughput, p50 and p99 latency and the ratios to direct
@@ -66,6 +66,20 @@ pub(crate) enum What {
     /// then the equivalent SQL with pgbench on the same database, and their ratio
     /// (`services/pos/benches/checkout.rs`).
     Checkout(CheckoutArgs),
+    /// Every report RPC over gRPC against a read model of many orders (seeded straight into the
+    /// report facts, rollups rebuilt): p50/p99 per RPC without, then with, the Redis cache
+    /// (`services/pos/benches/reports.rs`).
+    Reports(ReportsArgs),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct ReportsArgs {
+    /// Orders seeded into the report facts.
+    #[arg(long, default_value_t = 1_000_000)]
+    orders: u64,
+    /// Calls of each request shape, per pass.
+    #[arg(long, default_value_t = 200)]
+    calls: u64,
 }
 
 #[derive(clap::Args)]
@@ -93,7 +107,31 @@ pub(crate) fn run(what: &What) -> Result<()> {
         What::Edge(args) => edge_bench(args),
         What::Events => events_bench(),
         What::Checkout(args) => checkout_bench(args),
+        What::Reports(args) => reports_bench(args),
     }
+}
+
+fn reports_bench(args: &ReportsArgs) -> Result<()> {
+    if args.orders == 0 || args.calls == 0 {
+        bail!("--orders and --calls must be positive");
+    }
+    stack::ensure_postgres()?;
+    stack::ensure_redis()?;
+    fs::create_dir_all(stack::RUN_DIR)?;
+    broker::ensure_broker(Path::new(stack::RUN_DIR))?;
+    step("benchmark: report RPCs over gRPC on a seeded read model, uncached then cached");
+    crate::proc::run(
+        Command::new(env!("CARGO"))
+            .args(["bench", "--quiet", "--package", "pos", "--bench", "reports"])
+            .env(
+                "POS_TEST_DATABASE_URL",
+                "postgres://pos:pos@127.0.0.1:5432/postgres",
+            )
+            .env("POS_TEST_REDIS_URL", stack::DEFAULT_REDIS_URL)
+            .env("POS_TEST_KAFKA_BROKERS", broker::BROKER_ADDR)
+            .env("POS_BENCH_REPORT_ORDERS", args.orders.to_string())
+            .env("POS_BENCH_REPORT_CALLS", args.calls.to_string()),
+    )
 }
 
 fn checkout_bench(args: &CheckoutArgs) -> Result<()> {

@@ -9,6 +9,7 @@ mod codegen;
 mod edge;
 mod migrate;
 mod proc;
+mod reports;
 mod seed;
 mod stack;
 mod test;
@@ -47,13 +48,21 @@ enum Command {
     },
     /// Writes idempotent demo data through the public API and prints the credentials.
     Seed(seed::Args),
+    /// Operator tasks of the report module (`reports rebuild`: recompute the rollups from the facts).
+    Reports {
+        #[command(subcommand)]
+        action: reports::Action,
+        /// Database holding the `reports` schema.
+        #[arg(long, env = "POS_DATABASE_URL", default_value = stack::DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
     /// Runs the platform locally: PostgreSQL, Redis, migrations, then `pos serve`.
     Up(stack::UpArgs),
     /// Stops a stack started with `cargo xtask up --detach`.
     Down,
     /// Runs the edge alone (NGINX → Envoy) in front of `pos` processes that are already running.
     Edge(edge::Args),
-    /// Measures the edge: the same RPC over gRPC direct, REST and grpc-web through NGINX → Envoy.
+    /// Benchmarks: the edge, events, checkout and reports (see each subcommand).
     Bench {
         #[command(subcommand)]
         what: bench::What,
@@ -69,6 +78,7 @@ fn main() -> Result<()> {
         Command::Codegen { check } => codegen::run(check),
         Command::Migrate { action, database_url } => migrate::run(action, &database_url),
         Command::Seed(args) => seed::run(&args),
+        Command::Reports { action, database_url } => reports::run(action, &database_url),
         Command::Up(args) => stack::up(&args),
         Command::Down => stack::down(),
         Command::Edge(args) => edge::run(&args),

@@ -1,7 +1,9 @@
 //! `pos`: one binary for every module of the POS platform.
 //!
 //! `pos serve` serves the modules named by `POS_MODULES` (all by default); `pos migrate` applies
-//! the embedded database migrations (for deployment jobs; developers use `cargo xtask migrate`).
+//! the embedded database migrations (for deployment jobs; developers use `cargo xtask migrate`);
+//! `pos reports rebuild` recomputes the report rollups from the report facts (`cargo xtask reports
+//! rebuild` runs it).
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -45,9 +47,31 @@ enum Command {
         )]
         service_token_secret: String,
     },
+    /// Operator tasks of the report module.
+    Reports {
+        #[command(subcommand)]
+        action: ReportsAction,
+    },
     /// Applies every pending database migration and exits.
     Migrate {
         /// Database to migrate.
+        #[arg(
+            long,
+            env = "POS_DATABASE_URL",
+            default_value = "postgres://pos:pos@127.0.0.1:5432/pos",
+            hide_env_values = true
+        )]
+        database_url: String,
+    },
+}
+
+/// `pos reports …`.
+#[derive(Subcommand)]
+enum ReportsAction {
+    /// Truncates the report rollups and recomputes them from the facts in one transaction
+    /// (consumers wait meanwhile), then prints the counts and the time it took.
+    Rebuild {
+        /// Database holding the `reports` schema.
         #[arg(
             long,
             env = "POS_DATABASE_URL",
@@ -85,6 +109,9 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(3)
             }
         }
+        Command::Reports {
+            action: ReportsAction::Rebuild { database_url },
+        } => rebuild_reports(&database_url).await,
         Command::Migrate { database_url } => {
             let pool = sqlx::PgPool::connect(&database_url)
                 .await
@@ -115,6 +142,26 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     }
     telemetry.shutdown();
     result
+}
+
+/// `pos reports rebuild`: talks to an operator, so its outcome goes to stdout.
+#[allow(clippy::print_stdout)]
+async fn rebuild_reports(database_url: &str) -> anyhow::Result<()> {
+    let pool = sqlx::PgPool::connect(database_url)
+        .await
+        .context("connecting to POS_DATABASE_URL")?;
+    let started = std::time::Instant::now();
+    let rebuilt = pos_report::rebuild::rebuild(&pool)
+        .await
+        .context("rebuilding the report rollups")?;
+    println!(
+        "    rebuilt the report rollups from {} sales, {} refunds and {} payments in {:.2} s",
+        rebuilt.sales,
+        rebuilt.refunds,
+        rebuilt.payments,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (Kubernetes).

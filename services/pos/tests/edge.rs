@@ -6,9 +6,10 @@
 //! Envoy and NGINX, and drives REST/JSON, grpc-web (binary and text), CORS, the auth rate limit
 //! and the API documents through NGINX.
 //!
-//! The merchant, catalogue and stock flows of issue #6 and the checkout flows of issue #7 (cart,
-//! checkout, payment, refund, settlement) run over REST and grpc-web; the RPCs of the module not
-//! built yet (reports) answer UNIMPLEMENTED (HTTP 501, ErrorInfo NOT_BUILT_YET).
+//! The merchant, catalogue and stock flows of issue #6, the checkout flows of issue #7 (cart,
+//! checkout, payment, refund, settlement) and the reports of issue #8 (zero-filled answers before
+//! any sale, then the figures of the checkout flows once their events are applied) run over REST
+//! and grpc-web. Every RPC of the contract is built: none answers UNIMPLEMENTED any more.
 //!
 //! Needs `POS_TEST_ENVOY`, `POS_TEST_NGINX` and `POS_TEST_XTASK` (set by `cargo xtask test`);
 //! unset is a failure, never a skip.
@@ -123,11 +124,12 @@ async fn check_everything(edge: &EdgeProcesses, pos: SocketAddr) {
     let token = identity_flows_over_rest_and_grpc_web(nginx, &admin_email).await;
     let shop = merchant_catalogue_and_stock_flows_over_rest_and_grpc_web(nginx, pos, &token).await;
     a_service_credential_from_outside_is_ignored(nginx).await;
-    rest_calls_of_rpcs_not_built_yet_answer_501_with_a_status(nginx, &token).await;
+    reports_over_rest_answer_zero_filled_periods_before_any_sale(nginx, &token).await;
+    an_invalid_report_period_answers_400_with_field_violations(nginx, &token).await;
     unknown_rest_paths_answer_404_json(nginx).await;
     bad_query_parameters_answer_400_json(nginx).await;
-    grpc_web_binary_calls_answer_unimplemented(nginx, &token).await;
-    grpc_web_text_calls_answer_unimplemented(nginx, &token).await;
+    grpc_web_binary_calls_reach_the_report_module(nginx, &token).await;
+    grpc_web_text_calls_carry_status_details(nginx, &token).await;
     cors_preflights_are_allowed_and_grpc_headers_exposed(nginx, &token).await;
     the_api_documents_are_served(nginx).await;
     the_client_request_id_is_kept(nginx, &token).await;
@@ -136,6 +138,7 @@ async fn check_everything(edge: &EdgeProcesses, pos: SocketAddr) {
     // run after the rate-limit check, so its bucket is not refilled before its burst.
     checkout_flows_over_rest(nginx, pos, &shop).await;
     checkout_flows_over_grpc_web(nginx, pos, &shop).await;
+    reports_show_the_checkout_flows_over_rest_and_grpc_web(nginx, &shop).await;
     every_openapi_path_is_routed(nginx, &token).await;
 }
 
@@ -927,6 +930,140 @@ async fn checkout_flows_over_grpc_web(nginx: SocketAddr, pos: SocketAddr, shop: 
     }
 }
 
+/// The owner's reports show the two checkout flows once their events are applied (the ingest is
+/// eventually consistent: polled): this month in the shop's time zone (Asia/Jakarta, UTC+7) over
+/// REST, 15 000 IDR sold in 2 orders of 3 items by 2 cashiers, one product, 5 000 refunded (1
+/// item), revenue 10 000, against a zero-filled previous month; both payments counted as
+/// succeeded cash; and the same figures over grpc-web.
+async fn reports_show_the_checkout_flows_over_rest_and_grpc_web(nginx: SocketAddr, shop: &Shop) {
+    use chrono::Datelike as _;
+    use pos_api::pos::report::v1 as report;
+
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).expect("UTC+7"))
+        .date_naive();
+    let (year, month) = (today.year(), today.month());
+    let owner = shop.owner.as_str();
+    let path = format!(
+        "/api/v1/reports/revenue:compare?granularity=GRANULARITY_MONTH&year={year}&month={month}&merchantId={}",
+        shop.merchant_id
+    );
+    let answer = rest_poll(nginx, owner, &path, "the sales in the report", |answer| {
+        let total = &answer["totals"][0];
+        total["grossSales"]["amountMinor"] == "15000" && total["refunded"]["amountMinor"] == "5000"
+    })
+    .await;
+    assert_eq!(answer["timeZone"], "Asia/Jakarta", "{answer}");
+    let totals = answer["totals"].as_array().expect("totals");
+    assert_eq!(totals.len(), 2, "one currency, two periods: {answer}");
+    let figures = |total: &Value| {
+        (
+            total["period"]["year"].as_i64().unwrap_or_default(),
+            total["period"]["month"].as_i64().unwrap_or_default(),
+            total["grossSales"]["currencyCode"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            [
+                amount_of(&total["grossSales"], &path).to_owned(),
+                amount_of(&total["refunded"], &path).to_owned(),
+                amount_of(&total["revenue"], &path).to_owned(),
+            ],
+            [
+                "orderCount",
+                "itemsSold",
+                "itemsRefunded",
+                "activeCashiers",
+                "uniqueProductsSold",
+            ]
+            .map(|count| total[count].as_str().unwrap_or_default().to_owned()),
+        )
+    };
+    let (previous_year, previous_month) = if month == 1 {
+        (year - 1, 12)
+    } else {
+        (year, month - 1)
+    };
+    let strings = |values: [&str; 5]| values.map(str::to_owned);
+    assert_eq!(
+        figures(&totals[0]),
+        (
+            i64::from(year),
+            i64::from(month),
+            "IDR".to_owned(),
+            ["15000", "5000", "10000"].map(str::to_owned),
+            strings(["2", "3", "1", "2", "1"]),
+        ),
+        "{path}: {answer}"
+    );
+    assert_eq!(
+        figures(&totals[1]),
+        (
+            i64::from(previous_year),
+            i64::from(previous_month),
+            "IDR".to_owned(),
+            ["0", "0", "0"].map(str::to_owned),
+            strings(["0", "0", "0", "0", "0"]),
+        ),
+        "{path}: {answer}"
+    );
+
+    let path = format!(
+        "/api/v1/reports/payment-methods:compare?granularity=GRANULARITY_MONTH&year={year}&month={month}\
+         &merchantId={}&method=PAYMENT_METHOD_CASH&status=TRANSACTION_STATUS_SUCCEEDED",
+        shop.merchant_id
+    );
+    let answer = rest_poll(nginx, owner, &path, "the payments in the report", |answer| {
+        answer["totals"][0]["transactionCount"] == "2"
+    })
+    .await;
+    let cash = &answer["totals"][0];
+    assert_eq!(
+        (
+            cash["period"]["month"].as_i64(),
+            cash["method"].as_str(),
+            cash["status"].as_str(),
+            amount_of(&cash["amount"], &path),
+        ),
+        (
+            Some(i64::from(month)),
+            Some("PAYMENT_METHOD_CASH"),
+            Some("TRANSACTION_STATUS_SUCCEEDED"),
+            "15000"
+        ),
+        "{path}: change excluded: {answer}"
+    );
+
+    let path = "/pos.report.v1.ReportService/CompareRevenue";
+    let compared: report::CompareRevenueResponse = grpc_web_unary(
+        nginx,
+        owner,
+        path,
+        &report::CompareRevenueRequest {
+            granularity: report::Granularity::Month.into(),
+            year,
+            month: i32::try_from(month).expect("a month"),
+            merchant_id: shop.merchant_id.clone(),
+            ..report::CompareRevenueRequest::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|trailers| panic!("{path}: {trailers:?}"));
+    let requested = compared.totals.first().expect("the requested month");
+    assert_eq!(
+        (
+            requested.gross_sales.as_ref().map(|money| money.amount_minor),
+            requested.refunded.as_ref().map(|money| money.amount_minor),
+            requested.revenue.as_ref().map(|money| money.amount_minor),
+            requested.order_count,
+            requested.items_sold,
+            requested.active_cashiers,
+        ),
+        (Some(15_000), Some(5_000), Some(10_000), 2, 3, 2),
+        "{path}: {compared:?}"
+    );
+}
+
 /// The edge removes `x-pos-service` from every request: a client holding a valid service
 /// credential still needs an access token.
 async fn a_service_credential_from_outside_is_ignored(nginx: SocketAddr) {
@@ -948,58 +1085,158 @@ async fn a_service_credential_from_outside_is_ignored(nginx: SocketAddr) {
 // Checks
 // ---------------------------------------------------------------------------------------------
 
-/// REST calls of RPCs not built yet (the report module's, issue #8) reach the module's process and
-/// come back as HTTP 501 with a `google.rpc.Status` JSON body: code 12, the message naming the
-/// module, one ErrorInfo NOT_BUILT_YET in the module's domain.
-async fn rest_calls_of_rpcs_not_built_yet_answer_501_with_a_status(nginx: SocketAddr, token: &str) {
-    let calls = [
-        (
-            "GET",
-            "/api/v1/reports/revenue:compare",
-            None,
-            "report",
-            "CompareRevenue",
-        ),
-        (
-            "GET",
-            "/api/v1/reports/revenue?year=2026",
-            None,
-            "report",
-            "GetRevenueBreakdown",
-        ),
-        (
-            "GET",
-            "/api/v1/reports/payment-methods:compare",
-            None,
-            "report",
-            "ComparePaymentMethods",
-        ),
-    ];
-    for (method, path, body, module, rpc) in calls {
-        let response = send(nginx, bearer(token, request(method, path, body))).await;
-        let what = format!("{method} {path}");
-        assert_eq!(response.status, 501, "{what}: {response:?}");
-        assert_json(&response, &what);
-        assert_request_id(&response, &what);
-        let status = response.json();
-        assert_eq!(status["code"], 12, "{what}: {status}");
+/// `GET path` as `token`'s holder: HTTP 200 with a JSON body and a request id expected.
+async fn rest_get(nginx: SocketAddr, token: &str, path: &str) -> Value {
+    let response = send(nginx, bearer(token, request("GET", path, None))).await;
+    assert_eq!(response.status, 200, "GET {path}: {response:?}");
+    assert_json(&response, path);
+    assert_request_id(&response, path);
+    response.json()
+}
+
+/// `money`'s amount, or a panic naming `what`.
+fn amount_of<'a>(money: &'a Value, what: &str) -> &'a str {
+    money["amountMinor"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: a Money with amountMinor expected: {money}"))
+}
+
+/// Before any sale (in 2020 nothing was ever sold), the admin's platform-wide reports over REST
+/// answer both periods zero-filled in one currency, with the period bounds in UTC: revenue of
+/// March 2020 against February 2020, and payments of 2020 against 2019 for every method and both
+/// final statuses, in the documented order.
+async fn reports_over_rest_answer_zero_filled_periods_before_any_sale(nginx: SocketAddr, admin: &str) {
+    let path = "/api/v1/reports/revenue:compare?granularity=GRANULARITY_MONTH&year=2020&month=3";
+    let answer = rest_get(nginx, admin, path).await;
+    assert_eq!(answer["timeZone"], "UTC", "{path}: {answer}");
+    let totals = answer["totals"].as_array().expect("totals");
+    let periods: Vec<_> = totals
+        .iter()
+        .map(|total| {
+            let period = &total["period"];
+            (
+                period["year"].clone(),
+                period["month"].clone(),
+                period["startTime"].clone(),
+                period["endTime"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            (
+                Value::from(2020),
+                Value::from(3),
+                Value::from("2020-03-01T00:00:00Z"),
+                Value::from("2020-04-01T00:00:00Z")
+            ),
+            (
+                Value::from(2020),
+                Value::from(2),
+                Value::from("2020-02-01T00:00:00Z"),
+                Value::from("2020-03-01T00:00:00Z")
+            ),
+        ],
+        "{path}: the requested month, then the one before: {answer}"
+    );
+    for total in totals {
+        for money in ["grossSales", "refunded", "revenue"] {
+            assert_eq!(amount_of(&total[money], path), "0", "{path}: {money}: {answer}");
+        }
+        for count in [
+            "orderCount",
+            "itemsSold",
+            "itemsRefunded",
+            "activeCashiers",
+            "uniqueProductsSold",
+        ] {
+            assert_eq!(total[count], "0", "{path}: {count}: {answer}");
+        }
         assert_eq!(
-            status["message"],
-            format!("{rpc} is not built yet in the {module} module"),
-            "{what}: {status}"
+            total["grossSales"]["currencyCode"], totals[0]["grossSales"]["currencyCode"],
+            "{path}: one currency for both periods: {answer}"
         );
-        let details = status["details"].as_array().expect("details");
-        assert_eq!(details.len(), 1, "{what}: {status}");
-        let info = &details[0];
-        assert_eq!(
-            info["@type"], "type.googleapis.com/google.rpc.ErrorInfo",
-            "{what}: {status}"
-        );
-        assert_eq!(info["reason"], "NOT_BUILT_YET", "{what}: {status}");
-        assert_eq!(info["domain"], format!("pos.{module}"), "{what}: {status}");
-        assert_eq!(info["metadata"]["module"], module, "{what}: {status}");
-        assert_eq!(info["metadata"]["rpc"], rpc, "{what}: {status}");
     }
+    assert!(
+        totals[0]["grossSales"]["currencyCode"]
+            .as_str()
+            .is_some_and(|code| code.len() == 3),
+        "{path}: an ISO 4217 currency on zero rows: {answer}"
+    );
+
+    let path = "/api/v1/reports/payment-methods:compare?granularity=GRANULARITY_YEAR&year=2020";
+    let answer = rest_get(nginx, admin, path).await;
+    assert_eq!(answer["timeZone"], "UTC", "{path}: {answer}");
+    let rows: Vec<_> = answer["totals"]
+        .as_array()
+        .expect("totals")
+        .iter()
+        .map(|total| {
+            (
+                total["period"]["year"].as_i64().unwrap_or_default(),
+                total["period"]["month"].as_i64().unwrap_or(-1),
+                total["method"].as_str().unwrap_or_default().to_owned(),
+                total["status"].as_str().unwrap_or_default().to_owned(),
+                total["transactionCount"].as_str().unwrap_or_default().to_owned(),
+                amount_of(&total["amount"], path).to_owned(),
+            )
+        })
+        .collect();
+    let mut expected = Vec::new();
+    for year in [2020, 2019] {
+        for method in [
+            "PAYMENT_METHOD_CASH",
+            "PAYMENT_METHOD_CARD",
+            "PAYMENT_METHOD_E_WALLET",
+            "PAYMENT_METHOD_BANK_TRANSFER",
+        ] {
+            for status in ["TRANSACTION_STATUS_SUCCEEDED", "TRANSACTION_STATUS_FAILED"] {
+                expected.push((
+                    year,
+                    0,
+                    method.to_owned(),
+                    status.to_owned(),
+                    "0".to_owned(),
+                    "0".to_owned(),
+                ));
+            }
+        }
+    }
+    assert_eq!(
+        rows, expected,
+        "{path}: every method and final status of both years, zero-filled: {answer}"
+    );
+}
+
+/// Month 13 is refused by the report module (not by the edge): HTTP 400 with a `google.rpc.Status`
+/// JSON body, code 3, ErrorInfo INVALID_PERIOD in domain `pos.report` and a BadRequest field
+/// violation on `month`.
+async fn an_invalid_report_period_answers_400_with_field_violations(nginx: SocketAddr, token: &str) {
+    let path = "/api/v1/reports/revenue:compare?granularity=GRANULARITY_MONTH&year=2026&month=13";
+    let response = send(nginx, bearer(token, request("GET", path, None))).await;
+    assert_eq!(response.status, 400, "{path}: {response:?}");
+    assert_json(&response, path);
+    assert_request_id(&response, path);
+    let status = response.json();
+    assert_eq!(status["code"], 3, "{path}: {status}");
+    let details = status["details"].as_array().expect("details");
+    let detail = |kind: &str| {
+        details
+            .iter()
+            .find(|detail| detail["@type"] == format!("type.googleapis.com/google.rpc.{kind}"))
+            .unwrap_or_else(|| panic!("{path}: a {kind} detail: {status}"))
+    };
+    let info = detail("ErrorInfo");
+    assert_eq!(info["reason"], "INVALID_PERIOD", "{path}: {status}");
+    assert_eq!(info["domain"], "pos.report", "{path}: {status}");
+    let fields: Vec<_> = detail("BadRequest")["fieldViolations"]
+        .as_array()
+        .expect("field violations")
+        .iter()
+        .map(|violation| violation["field"].clone())
+        .collect();
+    assert_eq!(fields, [Value::from("month")], "{path}: {status}");
 }
 
 /// A path no binding knows answers 404 with a `{code, message}` JSON body.
@@ -1038,34 +1275,89 @@ async fn bad_query_parameters_answer_400_json(nginx: SocketAddr) {
     }
 }
 
-/// grpc-web (`application/grpc-web+proto`) through NGINX → Envoy reaches each module's process:
-/// HTTP 200, grpc-status 12, grpc-message naming the module, the status details.
-async fn grpc_web_binary_calls_answer_unimplemented(nginx: SocketAddr, token: &str) {
-    for (service, rpc, module) in [
-        ("pos.report.v1.ReportService", "CompareRevenue", "report"),
-        ("pos.report.v1.ReportService", "GetCashierSales", "report"),
-    ] {
-        let path = format!("/{service}/{rpc}");
-        let response = send(nginx, bearer(token, grpc_web(&path, false))).await;
-        assert_eq!(response.status, 200, "{path}: {response:?}");
+/// grpc-web (`application/grpc-web+proto`) through NGINX → Envoy reaches the report module's
+/// process: HTTP 200, a grpc-web content type, grpc-status 0 and the decoded answers — March 2020
+/// against February 2020 zero-filled, and no cashier with sales in 2020.
+async fn grpc_web_binary_calls_reach_the_report_module(nginx: SocketAddr, admin: &str) {
+    use pos_api::pos::report::v1 as report;
+
+    let path = "/pos.report.v1.ReportService/CompareRevenue";
+    let message = report::CompareRevenueRequest {
+        granularity: report::Granularity::Month.into(),
+        year: 2020,
+        month: 3,
+        ..report::CompareRevenueRequest::default()
+    };
+    let response = send(
+        nginx,
+        bearer(
+            admin,
+            grpc_web_message(path, &prost::Message::encode_to_vec(&message)),
+        ),
+    )
+    .await;
+    assert_eq!(response.status, 200, "{path}: {response:?}");
+    assert_eq!(
+        response.header("content-type").as_deref(),
+        Some("application/grpc-web+proto"),
+        "{path}: {response:?}"
+    );
+    assert_request_id(&response, path);
+    let frames = grpc_web_frames(&response.body);
+    let trailers = grpc_web_status(&response.headers, &frames);
+    assert_eq!(
+        trailers.get("grpc-status").map(String::as_str),
+        Some("0"),
+        "{path}: {trailers:?}"
+    );
+    let compared = frames
+        .iter()
+        .find(|(flags, _)| *flags == 0)
+        .map(|(_, message)| <report::CompareRevenueResponse as prost::Message>::decode(message.as_slice()))
+        .unwrap_or_else(|| panic!("{path}: a message frame: {response:?}"))
+        .unwrap_or_else(|error| panic!("{path}: {error}"));
+    assert_eq!(compared.time_zone, "UTC", "{compared:?}");
+    let periods: Vec<_> = compared
+        .totals
+        .iter()
+        .map(|total| total.period.as_ref().map(|period| (period.year, period.month)))
+        .collect();
+    assert_eq!(periods, [Some((2020, 3)), Some((2020, 2))], "{compared:?}");
+    for total in &compared.totals {
         assert_eq!(
-            response.header("content-type").as_deref(),
-            Some("application/grpc-web+proto"),
-            "{path}: {response:?}"
+            (
+                total.gross_sales.as_ref().map(|money| money.amount_minor),
+                total.revenue.as_ref().map(|money| money.amount_minor),
+                total.order_count
+            ),
+            (Some(0), Some(0), 0),
+            "{compared:?}"
         );
-        assert_request_id(&response, &path);
-        let trailers = grpc_web_status(&response.headers, &grpc_web_frames(&response.body));
-        assert_not_built_yet(&trailers, rpc, module, &path);
     }
+
+    let path = "/pos.report.v1.ReportService/GetCashierSales";
+    let sales: report::GetCashierSalesResponse = grpc_web_unary(
+        nginx,
+        admin,
+        path,
+        &report::GetCashierSalesRequest {
+            granularity: report::Granularity::Year.into(),
+            year: 2020,
+            ..report::GetCashierSalesRequest::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|trailers| panic!("{path}: {trailers:?}"));
+    assert!(sales.rows.is_empty(), "{path}: no activity, no rows: {sales:?}");
+    assert!(sales.next_page_token.is_empty(), "{path}: {sales:?}");
 }
 
-/// The same over `application/grpc-web-text` (base64 both ways).
-async fn grpc_web_text_calls_answer_unimplemented(nginx: SocketAddr, token: &str) {
-    for (service, rpc, module) in [
-        ("pos.report.v1.ReportService", "GetCategorySales", "report"),
-        ("pos.report.v1.ReportService", "ComparePaymentStatuses", "report"),
-    ] {
-        let path = format!("/{service}/{rpc}");
+/// The same over `application/grpc-web-text` (base64 both ways), with an empty request: the
+/// module refuses it (no granularity) with grpc-status 3 and the status details in
+/// `grpc-status-details-bin`.
+async fn grpc_web_text_calls_carry_status_details(nginx: SocketAddr, token: &str) {
+    for rpc in ["GetCategorySales", "ComparePaymentStatuses"] {
+        let path = format!("/pos.report.v1.ReportService/{rpc}");
         let response = send(nginx, bearer(token, grpc_web(&path, true))).await;
         assert_eq!(response.status, 200, "{path}: {response:?}");
         let content_type = response.header("content-type").unwrap_or_default();
@@ -1077,7 +1369,15 @@ async fn grpc_web_text_calls_answer_unimplemented(nginx: SocketAddr, token: &str
             .decode(response.body.as_ref())
             .unwrap_or_else(|error| panic!("{path}: the body is not base64 ({error}): {response:?}"));
         let trailers = grpc_web_status(&response.headers, &grpc_web_frames(&body));
-        assert_not_built_yet(&trailers, rpc, module, &path);
+        assert_eq!(
+            trailers.get("grpc-status").map(String::as_str),
+            Some("3"),
+            "{path}: {trailers:?}"
+        );
+        assert!(
+            trailers.contains_key("grpc-status-details-bin"),
+            "{path}: {trailers:?}"
+        );
     }
 }
 
@@ -1726,31 +2026,4 @@ fn assert_json(response: &Response, what: &str) {
 fn assert_request_id(response: &Response, what: &str) {
     let id = response.header("x-request-id").unwrap_or_default();
     assert!(!id.is_empty(), "{what}: no X-Request-Id: {response:?}");
-}
-
-/// grpc-status 12 and a grpc-message naming `rpc` and `module`, with status details.
-fn assert_not_built_yet(
-    trailers: &std::collections::BTreeMap<String, String>,
-    rpc: &str,
-    module: &str,
-    what: &str,
-) {
-    assert_eq!(
-        trailers.get("grpc-status").map(String::as_str),
-        Some("12"),
-        "{what}: {trailers:?}"
-    );
-    assert_eq!(
-        trailers.get("grpc-message").map(String::as_str),
-        Some(
-            format!("{rpc} is not built yet in the {module} module")
-                .replace(' ', "%20")
-                .as_str()
-        ),
-        "{what}: {trailers:?}"
-    );
-    assert!(
-        trailers.contains_key("grpc-status-details-bin"),
-        "{what}: {trailers:?}"
-    );
 }

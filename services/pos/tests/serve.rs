@@ -4,10 +4,8 @@
 //! Most tests start the server in the test process with [`pos::start`]; those that must observe the
 //! binary as deployed (grpcurl, environment variables, grpc-web) spawn `pos serve`.
 //!
-//! Every business RPC answers UNIMPLEMENTED until its module is built; the test of that answer
-//! calls `ReportService/CompareRevenue` and changes when issue #8 builds the report module. The
-//! tests that only need some module to answer call `CategoryService/GetCategory` without an id,
-//! which the category module refuses (INVALID_ARGUMENT) before it touches PostgreSQL or Redis.
+//! The tests that only need some module to answer call `CategoryService/GetCategory` without an
+//! id, which the category module refuses (INVALID_ARGUMENT) before it touches PostgreSQL or Redis.
 
 #[path = "support/grpc_web.rs"]
 mod grpc_web;
@@ -26,8 +24,6 @@ use hyper_util::rt::TokioIo;
 use pos_api::pos::category::v1::GetCategoryRequest;
 use pos_api::pos::category::v1::category_service_client::CategoryServiceClient;
 use pos_api::pos::common::v1::EventMeta;
-use pos_api::pos::report::v1::CompareRevenueRequest;
-use pos_api::pos::report::v1::report_service_client::ReportServiceClient;
 use pos_api::{ClientsError, Module};
 use pos_platform::Config;
 use pos_platform::access::{SERVICE_HEADER, ServiceCredential};
@@ -45,8 +41,6 @@ use tonic_types::StatusExt as _;
 const GET_CATEGORY: &str = "/pos.category.v1.CategoryService/GetCategory";
 const CATEGORY_SERVICE: &str = "pos.category.v1.CategoryService";
 const GET_CATEGORY_WITHOUT_ID: &str = "invalid request: category_id: is required";
-/// An RPC not built yet (issue #8 builds it).
-const COMPARE_REVENUE_NOT_BUILT: &str = "CompareRevenue is not built yet in the report module";
 
 // ---------------------------------------------------------------------------------------------
 // grpcurl and reflection
@@ -150,38 +144,6 @@ async fn health_does_not_know_modules_the_process_does_not_serve() {
             .unwrap_err();
         assert_eq!(status.code(), tonic::Code::NotFound, "{name}: {status:?}");
     }
-
-    pos.shutdown().await.unwrap();
-}
-
-// ---------------------------------------------------------------------------------------------
-// RPCs not built yet
-// ---------------------------------------------------------------------------------------------
-
-/// An RPC not built yet answers UNIMPLEMENTED, names its module and carries ErrorInfo NOT_BUILT_YET.
-#[tokio::test]
-async fn an_rpc_not_built_yet_answers_unimplemented_naming_its_module() {
-    let pos = pos::start(&config(&["--modules", "all"])).await.unwrap();
-    let mut reports = ReportServiceClient::new(channel(pos.grpc_addr).await);
-
-    let status = reports
-        .compare_revenue(as_service(CompareRevenueRequest::default()))
-        .await
-        .unwrap_err();
-
-    assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
-    assert_eq!(status.message(), COMPARE_REVENUE_NOT_BUILT);
-    let details = status.get_error_details();
-    let info = details
-        .error_info()
-        .expect("the status carries a google.rpc.ErrorInfo");
-    assert_eq!(info.reason, "NOT_BUILT_YET");
-    assert_eq!(info.domain, "pos.report");
-    assert_eq!(info.metadata.get("module").map(String::as_str), Some("report"));
-    assert_eq!(
-        info.metadata.get("rpc").map(String::as_str),
-        Some("CompareRevenue")
-    );
 
     pos.shutdown().await.unwrap();
 }
