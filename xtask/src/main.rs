@@ -11,6 +11,7 @@ mod migrate;
 mod proc;
 mod reports;
 mod seed;
+mod sql_cache;
 mod stack;
 mod test;
 #[cfg(test)]
@@ -75,7 +76,11 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     std::env::set_current_dir(project_root())?;
     match cli.command {
-        Command::Codegen { check } => codegen::run(check),
+        Command::Codegen { check: true } => codegen::run(true),
+        Command::Codegen { check: false } => {
+            codegen::run(false)?;
+            sql_cache::regenerate()
+        }
         Command::Migrate { action, database_url } => migrate::run(action, &database_url),
         Command::Seed(args) => seed::run(&args),
         Command::Reports { action, database_url } => reports::run(action, &database_url),

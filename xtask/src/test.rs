@@ -5,7 +5,7 @@ use std::process::Command;
 use anyhow::Result;
 
 use crate::proc::{self, run as sh};
-use crate::{broker, codegen, edge, migrate, note, stack, step, tools};
+use crate::{broker, codegen, edge, migrate, note, sql_cache, stack, step, tools};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -24,10 +24,16 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     step("OpenAPI document");
     edge::validate_openapi(std::path::Path::new(edge::OPENAPI_FILE))?;
 
+    stack::ensure_postgres()?;
+    migrate::apply_all(stack::DEFAULT_DATABASE_URL)?;
+    drop_leaked_test_databases()?;
+    // Every build below checks each SQL statement against the migrations as they are now.
+    let checking = sql_cache::checking_build()?;
+
     if !args.quick {
         step("formatting and lints");
         sh(Command::new(env!("CARGO")).args(["fmt", "--all", "--", "--check"]))?;
-        sh(Command::new(env!("CARGO")).args([
+        sh(checking.apply(Command::new(env!("CARGO")).args([
             "clippy",
             "--workspace",
             "--all-targets",
@@ -35,16 +41,14 @@ pub(crate) fn run(args: &Args) -> Result<()> {
             "--",
             "-D",
             "warnings",
-        ]))?;
+        ])))?;
+        sql_cache::verify()?;
     }
 
-    stack::ensure_postgres()?;
     stack::ensure_redis()?;
     std::fs::create_dir_all(stack::RUN_DIR)?;
     broker::ensure_broker(std::path::Path::new(stack::RUN_DIR))?;
     let tansu = broker::tansu()?;
-    migrate::apply_all(stack::DEFAULT_DATABASE_URL)?;
-    drop_leaked_test_databases()?;
     let grpcurl = tools::grpcurl()?;
     let envoy = tools::envoy()?;
     let nginx = tools::nginx()?;
@@ -52,7 +56,7 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     let xtask = std::env::current_exe()?;
 
     step("tests");
-    sh(Command::new(env!("CARGO"))
+    sh(checking.apply(&mut Command::new(env!("CARGO")))
         .args([
             "test",
             "--workspace",
@@ -72,6 +76,9 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         .env("POS_TEST_NGINX", nginx)
         .env("POS_TEST_XTASK", xtask)
         .env("RUST_BACKTRACE", "0"))?;
+    if args.quick {
+        sql_cache::verify()?;
+    }
     step("all checks passed");
     Ok(())
 }

@@ -80,13 +80,13 @@ async fn apply_update(tx: &mut PgConnection, updated: &UserUpdated) -> Result<()
         return Ok(());
     };
     if !user.first_name.trim().is_empty() {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE auth.credentials SET first_name = $2, last_name = $3, updated_at = now() \
              WHERE user_id = $1 AND (first_name, last_name) IS DISTINCT FROM ($2, $3)",
+            user_id,
+            user.first_name.trim(),
+            user.last_name.trim(),
         )
-        .bind(user_id)
-        .bind(user.first_name.trim())
-        .bind(user.last_name.trim())
         .execute(&mut *tx)
         .await?;
     }
@@ -95,10 +95,12 @@ async fn apply_update(tx: &mut PgConnection, updated: &UserUpdated) -> Result<()
     if !email_changed || new_key.is_empty() || new_key == credential.email_key {
         return Ok(());
     }
-    let taken: Option<Uuid> = sqlx::query_scalar("SELECT user_id FROM auth.credentials WHERE email_key = $1")
-        .bind(&new_key)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let taken: Option<Uuid> = sqlx::query_scalar!(
+        "SELECT user_id FROM auth.credentials WHERE email_key = $1",
+        &new_key,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     if taken.is_some() {
         // The user module keeps emails unique; a clash means the two modules disagree. Keep the
         // old sign-in email rather than stop the consumer on this event.
@@ -106,13 +108,13 @@ async fn apply_update(tx: &mut PgConnection, updated: &UserUpdated) -> Result<()
         return Ok(());
     }
     let email = email_display(&user.email);
-    sqlx::query(
+    sqlx::query!(
         "UPDATE auth.credentials SET email = $2, email_key = $3, email_verified_at = NULL, updated_at = now() \
          WHERE user_id = $1",
+        user_id,
+        &email,
+        &new_key,
     )
-    .bind(user_id)
-    .bind(&email)
-    .bind(&new_key)
     .execute(&mut *tx)
     .await?;
     sessions::revoke(
@@ -136,11 +138,11 @@ async fn apply_lifecycle(tx: &mut PgConnection, changed: &UserLifecycleChanged) 
     let user_id = user_id_of(&changed.user_id, &UserLifecycleChanged::full_name())?;
     match changed.change() {
         LifecycleChange::Trashed => {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE auth.credentials SET disabled_at = now(), updated_at = now() \
                  WHERE user_id = $1 AND disabled_at IS NULL",
+                user_id,
             )
-            .bind(user_id)
             .execute(&mut *tx)
             .await?;
             sessions::revoke(
@@ -153,11 +155,11 @@ async fn apply_lifecycle(tx: &mut PgConnection, changed: &UserLifecycleChanged) 
             .await?;
         }
         LifecycleChange::Restored => {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE auth.credentials SET disabled_at = NULL, updated_at = now() \
                  WHERE user_id = $1 AND disabled_at IS NOT NULL",
+                user_id,
             )
-            .bind(user_id)
             .execute(&mut *tx)
             .await?;
         }
@@ -171,8 +173,7 @@ async fn apply_lifecycle(tx: &mut PgConnection, changed: &UserLifecycleChanged) 
                 None,
             )
             .await?;
-            sqlx::query("DELETE FROM auth.credentials WHERE user_id = $1")
-                .bind(user_id)
+            sqlx::query!("DELETE FROM auth.credentials WHERE user_id = $1", user_id)
                 .execute(&mut *tx)
                 .await?;
         }

@@ -27,7 +27,7 @@ use pos_platform::{AuthContext, ModuleContext, validation};
 use crate::error::CashierError;
 use crate::events::{self, Actor};
 use crate::input::NewCashier;
-use crate::store::{self, CashierRow, WRITE, cashier_columns, parse_id, parse_optional_id};
+use crate::store::{self, CashierRow, WRITE, parse_id, parse_optional_id};
 use crate::upstream;
 
 /// Creates a cashier (see `CashierService.CreateCashier`).
@@ -90,14 +90,15 @@ pub(crate) async fn create_cashier(
         return Err(error);
     }
     let finish = async {
-        let cashier: CashierRow = sqlx::query_as(concat!(
-            "INSERT INTO cashiers.cashiers (id, merchant_id, user_id, name) VALUES ($1, $2, $3, $4) RETURNING ",
-            cashier_columns!()
-        ))
-        .bind(cashier_id)
-        .bind(merchant_id)
-        .bind(user_id)
-        .bind(&input.cashier.name)
+        let cashier = sqlx::query_as!(
+            CashierRow,
+            "INSERT INTO cashiers.cashiers (id, merchant_id, user_id, name) VALUES ($1, $2, $3, $4) \
+             RETURNING id, merchant_id, user_id, name, disabled_at, created_at, updated_at, deleted_at",
+            cashier_id,
+            merchant_id,
+            user_id,
+            &input.cashier.name,
+        )
         .fetch_one(&mut *tx)
         .await
         .map_err(|error| store::write_error(error, user_id))?;
@@ -137,28 +138,28 @@ async fn compensate(ctx: &ModuleContext, user_id: Uuid, created_user: bool) {
 /// on every retry within the idempotency window. Committed before any other module is called.
 async fn reserve_id(ctx: &ModuleContext, principal: &str, request_id: &str) -> Result<Uuid, CashierError> {
     let mut conn = ctx.db.acquire().await?;
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM cashiers.creation_reservations \
          WHERE principal = $1 AND request_id = $2 AND created_at < now() - interval '24 hours'",
+        principal,
+        request_id,
     )
-    .bind(principal)
-    .bind(request_id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cashiers.creation_reservations (principal, request_id, cashier_id) VALUES ($1, $2, $3) \
          ON CONFLICT (principal, request_id) DO NOTHING",
+        principal,
+        request_id,
+        Uuid::now_v7(),
     )
-    .bind(principal)
-    .bind(request_id)
-    .bind(Uuid::now_v7())
     .execute(&mut *conn)
     .await?;
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "SELECT cashier_id FROM cashiers.creation_reservations WHERE principal = $1 AND request_id = $2",
+        principal,
+        request_id,
     )
-    .bind(principal)
-    .bind(request_id)
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -166,10 +167,12 @@ async fn reserve_id(ctx: &ModuleContext, principal: &str, request_id: &str) -> R
 /// Whether `user_id` is already a (non-purged) cashier.
 async fn is_cashier(conn: &mut sqlx::PgConnection, user_id: Uuid) -> Result<bool, CashierError> {
     Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM cashiers.cashiers WHERE user_id = $1)")
-            .bind(user_id)
-            .fetch_one(conn)
-            .await?,
+        sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM cashiers.cashiers WHERE user_id = $1) AS "exists!""#,
+            user_id,
+        )
+        .fetch_one(conn)
+        .await?,
     )
 }
 

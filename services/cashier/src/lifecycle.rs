@@ -17,7 +17,7 @@ use pos_platform::{AuthContext, ModuleContext};
 
 use crate::error::CashierError;
 use crate::events::{self, Actor};
-use crate::store::{self, CashierRow, WRITE, cashier_columns, parse_id};
+use crate::store::{self, CashierRow, WRITE, parse_id};
 use crate::upstream::{self, MerchantState};
 
 /// Moves a cashier to the trash (see `CashierService.DeleteCashier`).
@@ -146,13 +146,16 @@ pub(crate) async fn purge_trashed_cashiers(
 
 /// Ids and merchants of the trashed cashiers of `merchant_id` (`None`: of every merchant).
 async fn trashed(ctx: &ModuleContext, merchant_id: Option<Uuid>) -> Result<Vec<(Uuid, Uuid)>, CashierError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query!(
         "SELECT id, merchant_id FROM cashiers.cashiers \
          WHERE deleted_at IS NOT NULL AND ($1::uuid IS NULL OR merchant_id = $1) ORDER BY id",
+        merchant_id,
     )
-    .bind(merchant_id)
     .fetch_all(&ctx.db)
-    .await?)
+    .await?
+    .into_iter()
+    .map(|row| (row.id, row.merchant_id))
+    .collect())
 }
 
 /// Whether the merchant is in the trash or no longer exists (its cashiers stay in the trash).
@@ -186,8 +189,7 @@ async fn purge(
     current: &CashierRow,
 ) -> Result<(), CashierError> {
     upstream::revoke(ctx, current.user_id).await?;
-    sqlx::query("DELETE FROM cashiers.cashiers WHERE id = $1")
-        .bind(current.id)
+    sqlx::query!("DELETE FROM cashiers.cashiers WHERE id = $1", current.id)
         .execute(&mut *tx)
         .await?;
     events::lifecycle_changed(tx, &Actor::of(auth), current, LifecycleChange::Purged).await?;
@@ -195,13 +197,14 @@ async fn purge(
 }
 
 async fn set_trashed(conn: &mut PgConnection, id: Uuid, trashed: bool) -> Result<CashierRow, CashierError> {
-    Ok(sqlx::query_as(concat!(
+    Ok(sqlx::query_as!(
+        CashierRow,
         "UPDATE cashiers.cashiers SET deleted_at = CASE WHEN $2 THEN now() END, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        cashier_columns!()
-    ))
-    .bind(id)
-    .bind(trashed)
+         WHERE id = $1 \
+         RETURNING id, merchant_id, user_id, name, disabled_at, created_at, updated_at, deleted_at",
+        id,
+        trashed,
+    )
     .fetch_one(conn)
     .await?)
 }

@@ -8,7 +8,7 @@ use pos_api::pos::cashier::v1 as pb;
 use pos_platform::{AuthContext, ModuleContext, paging};
 
 use crate::error::CashierError;
-use crate::store::{self, CashierRow, READ, cashier_columns, parse_id};
+use crate::store::{self, CashierRow, READ, parse_id};
 
 /// Longest free-text query accepted.
 const MAX_QUERY_CHARS: usize = 200;
@@ -42,17 +42,6 @@ struct Cursor {
     id: Uuid,
 }
 
-/// The `WHERE` clause of every listing: $1 merchant (NULL: every merchant), $2 lifecycle, $3
-/// ILIKE pattern (empty: no text filter).
-macro_rules! list_filters {
-    () => {
-        " WHERE ($1::uuid IS NULL OR merchant_id = $1) \
-           AND ($2 = 'all' OR ($2 = 'active' AND deleted_at IS NULL) \
-                OR ($2 = 'trashed' AND deleted_at IS NOT NULL)) \
-           AND ($3 = '' OR name ILIKE $3)"
-    };
-}
-
 /// Lists cashiers by name, page by page (see `CashierService.ListCashiers`).
 pub(crate) async fn list_cashiers(
     ctx: &ModuleContext,
@@ -84,25 +73,36 @@ pub(crate) async fn list_cashiers(
     };
 
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(concat!("SELECT count(*) FROM cashiers.cashiers", list_filters!()))
-        .bind(merchant_id)
-        .bind(lifecycle)
-        .bind(&pattern)
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut rows: Vec<CashierRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        cashier_columns!(),
-        " FROM cashiers.cashiers",
-        list_filters!(),
-        " AND ($4::text IS NULL OR (name, id) > ($4, $5)) ORDER BY name, id LIMIT $6"
-    ))
-    .bind(merchant_id)
-    .bind(lifecycle)
-    .bind(&pattern)
-    .bind(cursor.as_ref().map(|cursor| cursor.name.clone()))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+    // Both statements filter alike: $1 merchant, $2 lifecycle, $3 name pattern.
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM cashiers.cashiers
+           WHERE ($1::uuid IS NULL OR merchant_id = $1)
+             AND ($2 = 'all' OR ($2 = 'active' AND deleted_at IS NULL)
+                  OR ($2 = 'trashed' AND deleted_at IS NOT NULL))
+             AND ($3 = '' OR name ILIKE $3)"#,
+        merchant_id,
+        lifecycle,
+        &pattern,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut rows = sqlx::query_as!(
+        CashierRow,
+        r#"SELECT id, merchant_id, user_id, name, disabled_at, created_at, updated_at, deleted_at
+           FROM cashiers.cashiers
+           WHERE ($1::uuid IS NULL OR merchant_id = $1)
+             AND ($2 = 'all' OR ($2 = 'active' AND deleted_at IS NULL)
+                  OR ($2 = 'trashed' AND deleted_at IS NOT NULL))
+             AND ($3 = '' OR name ILIKE $3)
+             AND ($4::text IS NULL OR (name, id) > ($4, $5))
+           ORDER BY name, id LIMIT $6"#,
+        merchant_id,
+        lifecycle,
+        &pattern,
+        cursor.as_ref().map(|cursor| cursor.name.clone()),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
 

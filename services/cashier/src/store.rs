@@ -11,21 +11,13 @@ use pos_platform::auth::MerchantScope;
 
 use crate::error::CashierError;
 
-/// Columns of `cashiers.cashiers`, in [`CashierRow`] order (a macro, so queries stay `&'static str`).
-macro_rules! cashier_columns {
-    () => {
-        "id, merchant_id, user_id, name, disabled_at, created_at, updated_at, deleted_at"
-    };
-}
-pub(crate) use cashier_columns;
-
 /// Permission to read cashiers.
 pub(crate) const READ: &str = "cashier.read";
 /// Permission to change cashiers.
 pub(crate) const WRITE: &str = "cashier.write";
 
 /// One cashier as stored.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CashierRow {
     pub(crate) id: Uuid,
     pub(crate) merchant_id: Uuid,
@@ -81,24 +73,24 @@ pub(crate) fn parse_optional_id(field: &str, value: &str) -> Result<Option<Uuid>
 
 /// The cashier `id`, if it exists.
 pub(crate) async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<CashierRow>, CashierError> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        cashier_columns!(),
-        " FROM cashiers.cashiers WHERE id = $1"
-    ))
-    .bind(id)
+    Ok(sqlx::query_as!(
+        CashierRow,
+        "SELECT id, merchant_id, user_id, name, disabled_at, created_at, updated_at, deleted_at \
+         FROM cashiers.cashiers WHERE id = $1",
+        id,
+    )
     .fetch_optional(conn)
     .await?)
 }
 
 /// The cashier `id`, locked for the rest of the transaction.
 pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<CashierRow>, CashierError> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        cashier_columns!(),
-        " FROM cashiers.cashiers WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    Ok(sqlx::query_as!(
+        CashierRow,
+        "SELECT id, merchant_id, user_id, name, disabled_at, created_at, updated_at, deleted_at \
+         FROM cashiers.cashiers WHERE id = $1 FOR UPDATE",
+        id,
+    )
     .fetch_optional(conn)
     .await?)
 }

@@ -19,7 +19,7 @@ use pos_platform::{AuthContext, ModuleContext, validation};
 use crate::error::CashierError;
 use crate::events::{self, Actor};
 use crate::input::{CashierName, mask_paths};
-use crate::store::{self, CashierRow, WRITE, cashier_columns, parse_id};
+use crate::store::{self, CashierRow, WRITE, parse_id};
 use crate::upstream;
 
 /// Renames a cashier (see `CashierService.UpdateCashier`).
@@ -41,12 +41,13 @@ pub(crate) async fn update_cashier(
             cashier: Some(current.to_pb()),
         });
     }
-    let updated: CashierRow = sqlx::query_as(concat!(
-        "UPDATE cashiers.cashiers SET name = $2, updated_at = now() WHERE id = $1 RETURNING ",
-        cashier_columns!()
-    ))
-    .bind(id)
-    .bind(&name.name)
+    let updated = sqlx::query_as!(
+        CashierRow,
+        "UPDATE cashiers.cashiers SET name = $2, updated_at = now() WHERE id = $1 \
+         RETURNING id, merchant_id, user_id, name, disabled_at, created_at, updated_at, deleted_at",
+        id,
+        &name.name,
+    )
     .fetch_one(&mut *tx)
     .await?;
     events::updated(&mut tx, &Actor::of(auth), &updated).await?;
@@ -116,13 +117,14 @@ async fn locked_writable(
 }
 
 async fn set_disabled(conn: &mut PgConnection, id: Uuid, disabled: bool) -> Result<CashierRow, CashierError> {
-    Ok(sqlx::query_as(concat!(
+    Ok(sqlx::query_as!(
+        CashierRow,
         "UPDATE cashiers.cashiers SET disabled_at = CASE WHEN $2 THEN now() END, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        cashier_columns!()
-    ))
-    .bind(id)
-    .bind(disabled)
+         WHERE id = $1 \
+         RETURNING id, merchant_id, user_id, name, disabled_at, created_at, updated_at, deleted_at",
+        id,
+        disabled,
+    )
     .fetch_one(conn)
     .await?)
 }

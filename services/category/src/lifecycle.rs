@@ -15,7 +15,7 @@ use crate::cache;
 use crate::error::CategoryError;
 use crate::events::{self, Actor};
 use crate::input::parse_id;
-use crate::store::{self, CategoryRow, category_columns};
+use crate::store::{self, CategoryRow};
 use crate::usage::used_by_products;
 
 /// Moves a category to the trash (see `CategoryService.DeleteCategory`).
@@ -85,8 +85,7 @@ pub(crate) async fn purge_category(
         // Restored while the product module was asked.
         return Err(CategoryError::NotTrashed(id.to_string()));
     }
-    sqlx::query("DELETE FROM categories.categories WHERE id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM categories.categories WHERE id = $1", id)
         .execute(&mut *tx)
         .await?;
     events::category_lifecycle_changed(&mut tx, &Actor::of(auth), id, LifecycleChange::Purged).await?;
@@ -101,7 +100,7 @@ pub(crate) async fn restore_trashed_categories(
     auth: &AuthContext,
 ) -> Result<pb::RestoreTrashedCategoriesResponse, CategoryError> {
     let mut tx = ctx.db.begin().await?;
-    let restored: Vec<Uuid> = sqlx::query_scalar(
+    let restored: Vec<Uuid> = sqlx::query_scalar!(
         "UPDATE categories.categories SET deleted_at = NULL, updated_at = now() \
          WHERE deleted_at IS NOT NULL RETURNING id",
     )
@@ -125,7 +124,7 @@ pub(crate) async fn purge_trashed_categories(
     auth: &AuthContext,
 ) -> Result<pb::PurgeTrashedCategoriesResponse, CategoryError> {
     let trashed: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM categories.categories WHERE deleted_at IS NOT NULL ORDER BY id")
+        sqlx::query_scalar!("SELECT id FROM categories.categories WHERE deleted_at IS NOT NULL ORDER BY id")
             .fetch_all(&ctx.db)
             .await?;
     let mut unused = Vec::with_capacity(trashed.len());
@@ -139,10 +138,10 @@ pub(crate) async fn purge_trashed_categories(
     }
     let mut tx = ctx.db.begin().await?;
     // Only those still in the trash: one restored meanwhile stays.
-    let purged: Vec<Uuid> = sqlx::query_scalar(
+    let purged: Vec<Uuid> = sqlx::query_scalar!(
         "DELETE FROM categories.categories WHERE id = ANY($1) AND deleted_at IS NOT NULL RETURNING id",
+        &unused[..],
     )
-    .bind(&unused)
     .fetch_all(&mut *tx)
     .await?;
     let actor = Actor::of(auth);
@@ -161,13 +160,13 @@ async fn set_trashed(
     id: Uuid,
     trashed: bool,
 ) -> Result<CategoryRow, sqlx::Error> {
-    sqlx::query_as(concat!(
+    sqlx::query_as!(
+        CategoryRow,
         "UPDATE categories.categories SET deleted_at = CASE WHEN $2 THEN now() END, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        category_columns!()
-    ))
-    .bind(id)
-    .bind(trashed)
+         WHERE id = $1 RETURNING id, name, description, slug, created_at, updated_at, deleted_at",
+        id,
+        trashed,
+    )
     .fetch_one(conn)
     .await
 }

@@ -10,7 +10,7 @@ use pos_platform::{AuthContext, ModuleContext, paging};
 use crate::cache;
 use crate::error::CategoryError;
 use crate::input::{self, escape_like, parse_id};
-use crate::store::{self, CategoryRow, category_columns};
+use crate::store::{self, CategoryRow};
 
 /// The permission that lets a caller list trashed categories.
 const WRITE: &str = "category.write";
@@ -47,15 +47,6 @@ struct Cursor {
     id: Uuid,
 }
 
-/// The `WHERE` clause of every listing: $1 lifecycle, $2 ILIKE pattern (empty: any).
-macro_rules! list_filters {
-    () => {
-        " WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL) \
-              OR ($1 = 'trashed' AND deleted_at IS NOT NULL)) \
-           AND ($2 = '' OR name ILIKE $2 OR slug ILIKE $2)"
-    };
-}
-
 /// Lists categories by name, page by page (see `CategoryService.ListCategories`).
 pub(crate) async fn list_categories(
     ctx: &ModuleContext,
@@ -79,26 +70,30 @@ pub(crate) async fn list_categories(
     };
 
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(concat!(
-        "SELECT count(*) FROM categories.categories",
-        list_filters!()
-    ))
-    .bind(lifecycle)
-    .bind(&pattern)
+    // The count and the page filter alike: $1 lifecycle, $2 ILIKE pattern (empty: any).
+    let total: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM categories.categories \
+         WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL) \
+              OR ($1 = 'trashed' AND deleted_at IS NOT NULL)) \
+           AND ($2 = '' OR name ILIKE $2 OR slug ILIKE $2)",
+        lifecycle,
+        &pattern,
+    )
     .fetch_one(&mut *conn)
     .await?;
-    let mut rows: Vec<CategoryRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        category_columns!(),
-        " FROM categories.categories",
-        list_filters!(),
-        " AND ($3::text IS NULL OR (name, id) > ($3, $4)) ORDER BY name, id LIMIT $5"
-    ))
-    .bind(lifecycle)
-    .bind(&pattern)
-    .bind(cursor.as_ref().map(|cursor| cursor.name.clone()))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+    let mut rows: Vec<CategoryRow> = sqlx::query_as!(
+        CategoryRow,
+        "SELECT id, name, description, slug, created_at, updated_at, deleted_at FROM categories.categories \
+         WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL) \
+              OR ($1 = 'trashed' AND deleted_at IS NOT NULL)) \
+           AND ($2 = '' OR name ILIKE $2 OR slug ILIKE $2) \
+           AND ($3::text IS NULL OR (name, id) > ($3, $4)) ORDER BY name, id LIMIT $5",
+        lifecycle,
+        &pattern,
+        cursor.as_ref().map(|cursor| cursor.name.clone()),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
 

@@ -11,15 +11,6 @@ use pos_platform::db::unique_violation;
 use crate::error::CategoryError;
 use crate::slug::Candidates;
 
-/// Columns of `categories.categories`, in [`CategoryRow`] order (a macro, so queries stay
-/// `&'static str`).
-macro_rules! category_columns {
-    () => {
-        "id, name, description, slug, created_at, updated_at, deleted_at"
-    };
-}
-pub(crate) use category_columns;
-
 /// Name of the unique index on slugs.
 const SLUG_KEY: &str = "categories_slug_key";
 
@@ -27,7 +18,7 @@ const SLUG_KEY: &str = "categories_slug_key";
 const MAX_SLUG_ATTEMPTS: u32 = 60;
 
 /// One category as stored.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CategoryRow {
     pub(crate) id: Uuid,
     pub(crate) name: String,
@@ -63,12 +54,11 @@ fn timestamp(time: DateTime<Utc>) -> prost_types::Timestamp {
 
 /// The category with `id`, trashed or not.
 pub(crate) async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<CategoryRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        category_columns!(),
-        " FROM categories.categories WHERE id = $1"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        CategoryRow,
+        "SELECT id, name, description, slug, created_at, updated_at, deleted_at FROM categories.categories WHERE id = $1",
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -76,12 +66,11 @@ pub(crate) async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Cat
 /// The category with `id`, locked for update until the transaction ends; `NOT_FOUND` when there
 /// is none.
 pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<CategoryRow, CategoryError> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        category_columns!(),
-        " FROM categories.categories WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        CategoryRow,
+        "SELECT id, name, description, slug, created_at, updated_at, deleted_at FROM categories.categories WHERE id = $1 FOR UPDATE",
+        id,
+    )
     .fetch_optional(conn)
     .await?
     .ok_or_else(|| CategoryError::NotFound(id.to_string()))
@@ -90,11 +79,11 @@ pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<CategoryRo
 /// The slugs now taken by `base` and its suffixed forms (a hint for the next candidate; the
 /// unique index has the last word).
 async fn taken_slugs(conn: &mut PgConnection, base: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT slug FROM categories.categories \
          WHERE slug = $1 OR (left(slug, length($1) + 1) = $1 || '-' AND substr(slug, length($1) + 2) ~ '^[0-9]+$')",
+        base,
     )
-    .bind(base)
     .fetch_all(conn)
     .await
 }
@@ -112,15 +101,15 @@ pub(crate) async fn insert(
     for _ in 0..MAX_SLUG_ATTEMPTS {
         let taken = taken_slugs(conn, candidates.base()).await?;
         let slug = candidates.next(&taken);
-        let inserted: Option<CategoryRow> = sqlx::query_as(concat!(
+        let inserted: Option<CategoryRow> = sqlx::query_as!(
+            CategoryRow,
             "INSERT INTO categories.categories (id, name, description, slug) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (slug) DO NOTHING RETURNING ",
-            category_columns!()
-        ))
-        .bind(id)
-        .bind(name)
-        .bind(description)
-        .bind(&slug)
+             ON CONFLICT (slug) DO NOTHING RETURNING id, name, description, slug, created_at, updated_at, deleted_at",
+            id,
+            name,
+            description,
+            &slug,
+        )
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(row) = inserted {
@@ -146,11 +135,13 @@ pub(crate) async fn change_slug(
         let taken = taken_slugs(conn, candidates.base()).await?;
         let slug = candidates.next(&taken);
         let mut savepoint = conn.begin().await?;
-        let written = sqlx::query("UPDATE categories.categories SET slug = $2 WHERE id = $1")
-            .bind(id)
-            .bind(&slug)
-            .execute(&mut *savepoint)
-            .await;
+        let written = sqlx::query!(
+            "UPDATE categories.categories SET slug = $2 WHERE id = $1",
+            id,
+            &slug
+        )
+        .execute(&mut *savepoint)
+        .await;
         match written {
             Ok(_) => {
                 savepoint.commit().await?;

@@ -19,7 +19,7 @@ use crate::error::CategoryError;
 use crate::events::{self, Actor};
 use crate::input::{CategoryChanges, NewCategory, parse_id};
 use crate::slug::{self, Candidates};
-use crate::store::{self, CategoryRow, category_columns};
+use crate::store::{self, CategoryRow};
 
 /// Creates a category with a unique slug (see `CategoryService.CreateCategory`).
 pub(crate) async fn create_category(
@@ -98,14 +98,14 @@ pub(crate) async fn update_category(
             store::change_slug(&mut tx, id, Candidates::new(base)).await?;
         }
     }
-    let updated: CategoryRow = sqlx::query_as(concat!(
+    let updated: CategoryRow = sqlx::query_as!(
+        CategoryRow,
         "UPDATE categories.categories SET name = COALESCE($2, name), \
-         description = COALESCE($3, description), updated_at = now() WHERE id = $1 RETURNING ",
-        category_columns!()
-    ))
-    .bind(id)
-    .bind(name)
-    .bind(description)
+         description = COALESCE($3, description), updated_at = now() WHERE id = $1 RETURNING id, name, description, slug, created_at, updated_at, deleted_at",
+        id,
+        name,
+        description,
+    )
     .fetch_one(&mut *tx)
     .await?;
     events::category_updated(&mut tx, &Actor::of(auth), &updated).await?;

@@ -17,7 +17,7 @@ use crate::error::MerchantError;
 use crate::events::{self, Actor};
 use crate::input::MerchantFields;
 use crate::owner;
-use crate::store::{MerchantRow, merchant_columns, parse_id};
+use crate::store::{MerchantRow, parse_id};
 
 /// The index that keeps one open (not REJECTED) merchant per owner.
 const ONE_OPEN_PER_OWNER: &str = "merchants_one_open_per_owner_idx";
@@ -104,10 +104,11 @@ fn canonical_content(owner: Uuid, fields: &MerchantFields) -> Vec<u8> {
 }
 
 async fn owns_open_merchant(conn: &mut PgConnection, owner: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM merchants.merchants WHERE owner_user_id = $1 AND status <> 'rejected')",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM merchants.merchants WHERE owner_user_id = $1 AND status <> 'rejected')
+           AS "exists!""#,
+        owner,
     )
-    .bind(owner)
     .fetch_one(conn)
     .await
 }
@@ -129,10 +130,11 @@ async fn release_closed_grants(
         }
         let merchant_id = Uuid::parse_str(&grant.merchant_id)
             .map_err(|_| anyhow::anyhow!("a grant with a malformed merchant id"))?;
-        let open: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM merchants.merchants WHERE id = $1 AND status <> 'rejected')",
+        let open = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM merchants.merchants WHERE id = $1 AND status <> 'rejected')
+               AS "exists!""#,
+            merchant_id,
         )
-        .bind(merchant_id)
         .fetch_one(&mut *conn)
         .await?;
         if open {
@@ -149,22 +151,25 @@ async fn insert(
     owner: Uuid,
     fields: &MerchantFields,
 ) -> Result<MerchantRow, MerchantError> {
-    sqlx::query_as(concat!(
+    sqlx::query_as!(
+        MerchantRow,
         "INSERT INTO merchants.merchants (id, owner_user_id, name, description, address, contact_email, \
          contact_phone, currency_code, time_zone, receipt_footer) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
-        merchant_columns!()
-    ))
-    .bind(id)
-    .bind(owner)
-    .bind(&fields.name)
-    .bind(&fields.description)
-    .bind(&fields.address)
-    .bind(&fields.contact_email)
-    .bind(&fields.contact_phone)
-    .bind(&fields.currency_code)
-    .bind(&fields.time_zone)
-    .bind(&fields.receipt_footer)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         RETURNING id, owner_user_id, name, description, address, contact_email, contact_phone, \
+         currency_code, time_zone, receipt_footer, status, status_reason, status_updated_at, \
+         created_at, updated_at, deleted_at",
+        id,
+        owner,
+        &fields.name,
+        &fields.description,
+        &fields.address,
+        &fields.contact_email,
+        &fields.contact_phone,
+        &fields.currency_code,
+        &fields.time_zone,
+        &fields.receipt_footer,
+    )
     .fetch_one(conn)
     .await
     .map_err(|error| {

@@ -20,9 +20,7 @@ use pos_platform::{AuthContext, paging};
 use crate::Shared;
 use crate::access;
 use crate::create::principal;
-use crate::document_store::{
-    self, DocumentRow, READERS, WRITERS, authorized, clean_file_name, document_columns, object_key,
-};
+use crate::document_store::{self, DocumentRow, READERS, WRITERS, authorized, clean_file_name, object_key};
 use crate::error::MerchantError;
 use crate::events::{self, Actor};
 use crate::owner;
@@ -85,16 +83,6 @@ struct Cursor {
     id: Uuid,
 }
 
-/// `WHERE` of every listing: $1 merchant (NULL any), $2 lifecycle, $3 status, $4 type ('' any).
-macro_rules! list_filters {
-    () => {
-        " WHERE ($1::uuid IS NULL OR merchant_id = $1) \
-           AND ($2 = 'all' OR ($2 = 'active' AND deleted_at IS NULL) \
-                OR ($2 = 'trashed' AND deleted_at IS NOT NULL)) \
-           AND ($3 = '' OR status = $3) AND ($4 = '' OR document_type = $4)"
-    };
-}
-
 /// Lists documents newest first (see `MerchantDocumentService.ListMerchantDocuments`).
 pub(crate) async fn list_documents(
     shared: &Shared,
@@ -133,31 +121,39 @@ pub(crate) async fn list_documents(
         .page_tokens
         .decode(Module::Merchant, &request.page_token, &filters)?;
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(concat!(
-        "SELECT count(*) FROM merchants.documents",
-        list_filters!()
-    ))
-    .bind(merchant)
-    .bind(lifecycle)
-    .bind(status)
-    .bind(document_type)
+    // Both statements filter alike: $1 merchant (NULL any), $2 lifecycle, $3 status, $4 type ('' any).
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM merchants.documents
+           WHERE ($1::uuid IS NULL OR merchant_id = $1)
+             AND ($2 = 'all' OR ($2 = 'active' AND deleted_at IS NULL)
+                  OR ($2 = 'trashed' AND deleted_at IS NOT NULL))
+             AND ($3 = '' OR status = $3) AND ($4 = '' OR document_type = $4)"#,
+        merchant,
+        lifecycle,
+        status,
+        document_type,
+    )
     .fetch_one(&mut *conn)
     .await?;
-    let mut rows: Vec<DocumentRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        document_columns!(),
-        " FROM merchants.documents",
-        list_filters!(),
-        " AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) \
-         ORDER BY created_at DESC, id DESC LIMIT $7"
-    ))
-    .bind(merchant)
-    .bind(lifecycle)
-    .bind(status)
-    .bind(document_type)
-    .bind(cursor.as_ref().map(|cursor| cursor.created_at))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+    let mut rows = sqlx::query_as!(
+        DocumentRow,
+        r#"SELECT id, merchant_id, document_type, status, note, reviewer_user_id, file_name, content_type,
+                  size_bytes, sha256, object_key, version, created_at, updated_at, reviewed_at, deleted_at
+           FROM merchants.documents
+           WHERE ($1::uuid IS NULL OR merchant_id = $1)
+             AND ($2 = 'all' OR ($2 = 'active' AND deleted_at IS NULL)
+                  OR ($2 = 'trashed' AND deleted_at IS NOT NULL))
+             AND ($3 = '' OR status = $3) AND ($4 = '' OR document_type = $4)
+             AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6))
+           ORDER BY created_at DESC, id DESC LIMIT $7"#,
+        merchant,
+        lifecycle,
+        status,
+        document_type,
+        cursor.as_ref().map(|cursor| cursor.created_at),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
     let more = rows.len() > page_size as usize;
@@ -222,12 +218,14 @@ pub(crate) async fn upload_document(
 
     let mut tx = ctx.db.begin().await?;
     // The merchant is shared-locked: it cannot be trashed or purged while the upload commits.
-    let merchant = sqlx::query_as::<_, crate::store::MerchantRow>(concat!(
-        "SELECT ",
-        crate::store::merchant_columns!(),
-        " FROM merchants.merchants WHERE id = $1 FOR SHARE"
-    ))
-    .bind(merchant_id)
+    let merchant = sqlx::query_as!(
+        crate::store::MerchantRow,
+        "SELECT id, owner_user_id, name, description, address, contact_email, contact_phone, \
+         currency_code, time_zone, receipt_footer, status, status_reason, status_updated_at, \
+         created_at, updated_at, deleted_at \
+         FROM merchants.merchants WHERE id = $1 FOR SHARE",
+        merchant_id,
+    )
     .fetch_optional(&mut *tx)
     .await?;
     access::check(
@@ -253,19 +251,22 @@ pub(crate) async fn upload_document(
         .await
         .map_err(MerchantError::Files)?;
     let written = async {
-        let row: DocumentRow = sqlx::query_as(concat!(
+        let row = sqlx::query_as!(
+            DocumentRow,
             "INSERT INTO merchants.documents (id, merchant_id, document_type, file_name, content_type, \
-             size_bytes, sha256, object_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ",
-            document_columns!()
-        ))
-        .bind(id)
-        .bind(merchant_id)
-        .bind(document_type)
-        .bind(&file_name)
-        .bind(file.kind.media_type())
-        .bind(file.size())
-        .bind(&file.sha256)
-        .bind(&object)
+             size_bytes, sha256, object_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             RETURNING id, merchant_id, document_type, status, note, reviewer_user_id, file_name, \
+             content_type, size_bytes, sha256, object_key, version, created_at, updated_at, reviewed_at, \
+             deleted_at",
+            id,
+            merchant_id,
+            document_type,
+            &file_name,
+            file.kind.media_type(),
+            file.size(),
+            &file.sha256,
+            &object,
+        )
         .fetch_one(&mut *tx)
         .await?;
         events::document_uploaded(&mut tx, &Actor::of(auth), row.to_pb(), false, &merchant.to_pb()).await?;
@@ -336,20 +337,23 @@ pub(crate) async fn replace_file(
         .await
         .map_err(MerchantError::Files)?;
     let written = async {
-        let row: DocumentRow = sqlx::query_as(concat!(
+        let row = sqlx::query_as!(
+            DocumentRow,
             "UPDATE merchants.documents SET document_type = COALESCE($2, document_type), file_name = $3, \
              content_type = $4, size_bytes = $5, sha256 = $6, object_key = $7, version = $8, updated_at = now() \
-             WHERE id = $1 AND status = 'pending' AND deleted_at IS NULL RETURNING ",
-            document_columns!()
-        ))
-        .bind(id)
-        .bind(new_type)
-        .bind(&file_name)
-        .bind(file.kind.media_type())
-        .bind(file.size())
-        .bind(&file.sha256)
-        .bind(&object)
-        .bind(version)
+             WHERE id = $1 AND status = 'pending' AND deleted_at IS NULL \
+             RETURNING id, merchant_id, document_type, status, note, reviewer_user_id, file_name, \
+             content_type, size_bytes, sha256, object_key, version, created_at, updated_at, reviewed_at, \
+             deleted_at",
+            id,
+            new_type,
+            &file_name,
+            file.kind.media_type(),
+            file.size(),
+            &file.sha256,
+            &object,
+            version,
+        )
         .fetch_one(&mut *tx)
         .await?;
         events::document_uploaded(&mut tx, &Actor::of(auth), row.to_pb(), true, &merchant.to_pb()).await?;
@@ -403,15 +407,18 @@ pub(crate) async fn review_document(
     let owner_profile = owner::profile(ctx, merchant.owner_user_id).await?;
 
     let mut tx = ctx.db.begin().await?;
-    let reviewed: Option<DocumentRow> = sqlx::query_as(concat!(
+    let reviewed = sqlx::query_as!(
+        DocumentRow,
         "UPDATE merchants.documents SET status = $2, note = $3, reviewer_user_id = $4, reviewed_at = now(), \
-         updated_at = now() WHERE id = $1 AND status = 'pending' AND deleted_at IS NULL RETURNING ",
-        document_columns!()
-    ))
-    .bind(id)
-    .bind(document_store::status_to_db(decision))
-    .bind(note)
-    .bind(auth.user_id())
+         updated_at = now() WHERE id = $1 AND status = 'pending' AND deleted_at IS NULL \
+         RETURNING id, merchant_id, document_type, status, note, reviewer_user_id, file_name, \
+         content_type, size_bytes, sha256, object_key, version, created_at, updated_at, reviewed_at, \
+         deleted_at",
+        id,
+        document_store::status_to_db(decision),
+        note,
+        auth.user_id(),
+    )
     .fetch_optional(&mut *tx)
     .await?;
     let Some(reviewed) = reviewed else {

@@ -11,7 +11,7 @@ use pos_platform::AuthContext;
 use crate::Shared;
 use crate::access;
 use crate::document::forget;
-use crate::document_store::{DocumentRow, WRITERS, authorized, document_columns};
+use crate::document_store::{DocumentRow, WRITERS, authorized};
 use crate::error::MerchantError;
 use crate::events::{self, Actor};
 use crate::store::{self, parse_id};
@@ -82,8 +82,7 @@ pub(crate) async fn purge_document(
     if current.deleted_at.is_none() {
         return Err(MerchantError::DocumentNotTrashed(id.to_string()));
     }
-    sqlx::query("DELETE FROM merchants.documents WHERE id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM merchants.documents WHERE id = $1", id)
         .execute(&mut *tx)
         .await?;
     events::document_lifecycle_changed(
@@ -126,13 +125,16 @@ pub(crate) async fn restore_trashed_documents(
 ) -> Result<pb::RestoreTrashedMerchantDocumentsResponse, MerchantError> {
     let merchant = bulk_scope(shared, auth, &request.merchant_id).await?;
     let mut tx = shared.ctx.db.begin().await?;
-    let restored: Vec<(Uuid, Uuid)> = sqlx::query_as(
+    let restored: Vec<(Uuid, Uuid)> = sqlx::query!(
         "UPDATE merchants.documents SET deleted_at = NULL, updated_at = now() \
          WHERE deleted_at IS NOT NULL AND ($1::uuid IS NULL OR merchant_id = $1) RETURNING id, merchant_id",
+        merchant,
     )
-    .bind(merchant)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| (row.id, row.merchant_id))
+    .collect();
     let actor = Actor::of(auth);
     for (id, merchant_id) in &restored {
         events::document_lifecycle_changed(&mut tx, &actor, *id, *merchant_id, LifecycleChange::Restored)
@@ -153,13 +155,16 @@ pub(crate) async fn purge_trashed_documents(
 ) -> Result<pb::PurgeTrashedMerchantDocumentsResponse, MerchantError> {
     let merchant = bulk_scope(shared, auth, &request.merchant_id).await?;
     let mut tx = shared.ctx.db.begin().await?;
-    let purged: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+    let purged: Vec<(Uuid, Uuid, String)> = sqlx::query!(
         "DELETE FROM merchants.documents WHERE deleted_at IS NOT NULL AND ($1::uuid IS NULL OR merchant_id = $1) \
          RETURNING id, merchant_id, object_key",
+        merchant,
     )
-    .bind(merchant)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| (row.id, row.merchant_id, row.object_key))
+    .collect();
     let actor = Actor::of(auth);
     for (id, merchant_id, _) in &purged {
         events::document_lifecycle_changed(&mut tx, &actor, *id, *merchant_id, LifecycleChange::Purged)
@@ -179,13 +184,15 @@ async fn set_trashed(
     id: Uuid,
     trashed: bool,
 ) -> Result<DocumentRow, sqlx::Error> {
-    sqlx::query_as(concat!(
+    sqlx::query_as!(
+        DocumentRow,
         "UPDATE merchants.documents SET deleted_at = CASE WHEN $2 THEN now() END, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        document_columns!()
-    ))
-    .bind(id)
-    .bind(trashed)
+         WHERE id = $1 \
+         RETURNING id, merchant_id, document_type, status, note, reviewer_user_id, file_name, content_type, \
+         size_bytes, sha256, object_key, version, created_at, updated_at, reviewed_at, deleted_at",
+        id,
+        trashed,
+    )
     .fetch_one(conn)
     .await
 }

@@ -12,22 +12,13 @@ use crate::access;
 use crate::error::MerchantError;
 use crate::store::{self, MerchantRow, timestamp};
 
-/// Columns of `merchants.documents`, in [`DocumentRow`] order.
-macro_rules! document_columns {
-    () => {
-        "id, merchant_id, document_type, status, note, reviewer_user_id, file_name, content_type, \
-         size_bytes, sha256, object_key, version, created_at, updated_at, reviewed_at, deleted_at"
-    };
-}
-pub(crate) use document_columns;
-
 /// Who may read documents and their files: the owner or an admin writing merchants, or a reviewer.
 pub(crate) const READERS: &[&str] = &["merchant.write", "merchant.review"];
 /// Who may change documents.
 pub(crate) const WRITERS: &[&str] = &["merchant.write"];
 
 /// One document as stored.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct DocumentRow {
     pub(crate) id: Uuid,
     pub(crate) merchant_id: Uuid,
@@ -121,20 +112,28 @@ pub(crate) async fn authorized(
     id: Uuid,
     for_update: bool,
 ) -> Result<(DocumentRow, MerchantRow), MerchantError> {
-    let query = if for_update {
-        concat!(
-            "SELECT ",
-            document_columns!(),
-            " FROM merchants.documents WHERE id = $1 FOR UPDATE"
+    // Both statements select alike; only the row lock differs.
+    let document = if for_update {
+        sqlx::query_as!(
+            DocumentRow,
+            "SELECT id, merchant_id, document_type, status, note, reviewer_user_id, file_name, content_type, \
+             size_bytes, sha256, object_key, version, created_at, updated_at, reviewed_at, deleted_at \
+             FROM merchants.documents WHERE id = $1 FOR UPDATE",
+            id,
         )
+        .fetch_optional(&mut *conn)
+        .await?
     } else {
-        concat!(
-            "SELECT ",
-            document_columns!(),
-            " FROM merchants.documents WHERE id = $1"
+        sqlx::query_as!(
+            DocumentRow,
+            "SELECT id, merchant_id, document_type, status, note, reviewer_user_id, file_name, content_type, \
+             size_bytes, sha256, object_key, version, created_at, updated_at, reviewed_at, deleted_at \
+             FROM merchants.documents WHERE id = $1",
+            id,
         )
+        .fetch_optional(&mut *conn)
+        .await?
     };
-    let document: Option<DocumentRow> = sqlx::query_as(query).bind(id).fetch_optional(&mut *conn).await?;
     let Some(document) = document else {
         return Err(if access::is_platform(auth, permissions) {
             MerchantError::DocumentNotFound(id.to_string())

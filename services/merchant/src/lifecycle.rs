@@ -16,7 +16,7 @@ use crate::error::MerchantError;
 use crate::events::{self, Actor};
 use crate::owner;
 use crate::settlement;
-use crate::store::{self, MerchantRow, merchant_columns, parse_id};
+use crate::store::{self, MerchantRow, parse_id};
 
 /// Moves a merchant to the trash (see `MerchantService.DeleteMerchant`).
 pub(crate) async fn delete_merchant(
@@ -107,12 +107,15 @@ pub(crate) async fn restore_trashed_merchants(
     auth: &AuthContext,
 ) -> Result<pb::RestoreTrashedMerchantsResponse, MerchantError> {
     let mut tx = shared.ctx.db.begin().await?;
-    let restored: Vec<(Uuid, String)> = sqlx::query_as(
+    let restored: Vec<(Uuid, String)> = sqlx::query!(
         "UPDATE merchants.merchants SET deleted_at = NULL, updated_at = now() \
          WHERE deleted_at IS NOT NULL RETURNING id, status",
     )
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| (row.id, row.status))
+    .collect();
     let actor = Actor::of(auth);
     for (id, status) in &restored {
         events::lifecycle_changed(
@@ -139,7 +142,7 @@ pub(crate) async fn purge_trashed_merchants(
     auth: &AuthContext,
 ) -> Result<pb::PurgeTrashedMerchantsResponse, MerchantError> {
     let trashed: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM merchants.merchants WHERE deleted_at IS NOT NULL ORDER BY id")
+        sqlx::query_scalar!("SELECT id FROM merchants.merchants WHERE deleted_at IS NOT NULL ORDER BY id")
             .fetch_all(&shared.ctx.db)
             .await?;
     let mut purged = 0_i64;
@@ -172,13 +175,13 @@ async fn purge(shared: &Shared, auth: &AuthContext, id: Uuid) -> Result<(), Merc
     if settlement::store::settled_transactions(&mut tx, id).await? {
         return Err(MerchantError::InUse(id.to_string()));
     }
-    let files: Vec<String> =
-        sqlx::query_scalar("DELETE FROM merchants.documents WHERE merchant_id = $1 RETURNING object_key")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-    sqlx::query("DELETE FROM merchants.merchants WHERE id = $1")
-        .bind(id)
+    let files: Vec<String> = sqlx::query_scalar!(
+        "DELETE FROM merchants.documents WHERE merchant_id = $1 RETURNING object_key",
+        id,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query!("DELETE FROM merchants.merchants WHERE id = $1", id)
         .execute(&mut *tx)
         .await?;
     events::lifecycle_changed(
@@ -205,13 +208,16 @@ async fn set_trashed(
     id: Uuid,
     trashed: bool,
 ) -> Result<MerchantRow, sqlx::Error> {
-    sqlx::query_as(concat!(
+    sqlx::query_as!(
+        MerchantRow,
         "UPDATE merchants.merchants SET deleted_at = CASE WHEN $2 THEN now() END, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        merchant_columns!()
-    ))
-    .bind(id)
-    .bind(trashed)
+         WHERE id = $1 \
+         RETURNING id, owner_user_id, name, description, address, contact_email, contact_phone, \
+         currency_code, time_zone, receipt_footer, status, status_reason, status_updated_at, \
+         created_at, updated_at, deleted_at",
+        id,
+        trashed,
+    )
     .fetch_one(conn)
     .await
 }

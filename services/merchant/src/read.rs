@@ -11,7 +11,7 @@ use pos_platform::{AuthContext, paging};
 use crate::Shared;
 use crate::access;
 use crate::error::MerchantError;
-use crate::store::{self, MerchantRow, merchant_columns, parse_id};
+use crate::store::{self, MerchantRow, parse_id};
 
 /// Longest free-text query accepted.
 const MAX_QUERY_CHARS: usize = 200;
@@ -61,19 +61,6 @@ struct Cursor {
     id: Uuid,
 }
 
-/// The `WHERE` clause of every listing: $1 lifecycle, $2 ILIKE pattern, $3 status ('' any),
-/// $4 owner, $5/$6 the non-platform caller's reach (owner id / merchant id; both NULL: any).
-macro_rules! list_filters {
-    () => {
-        " WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL) \
-              OR ($1 = 'trashed' AND deleted_at IS NOT NULL)) \
-           AND ($2 = '' OR name ILIKE $2 OR contact_email ILIKE $2 OR contact_phone ILIKE $2) \
-           AND ($3 = '' OR status = $3) \
-           AND ($4::uuid IS NULL OR owner_user_id = $4) \
-           AND (($5::uuid IS NULL AND $6::uuid IS NULL) OR owner_user_id = $5 OR id = $6)"
-    };
-}
-
 /// Lists merchants by name, page by page (see `MerchantService.ListMerchants`).
 pub(crate) async fn list_merchants(
     shared: &Shared,
@@ -118,34 +105,49 @@ pub(crate) async fn list_merchants(
     };
 
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(concat!(
-        "SELECT count(*) FROM merchants.merchants",
-        list_filters!()
-    ))
-    .bind(lifecycle)
-    .bind(&pattern)
-    .bind(status)
-    .bind(owner)
-    .bind(caller)
-    .bind(merchant)
+    // Both statements filter alike: $1 lifecycle, $2 ILIKE pattern, $3 status ('' any), $4 owner,
+    // $5/$6 the non-platform caller's reach (owner id / merchant id; both NULL: any).
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM merchants.merchants
+           WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL)
+                  OR ($1 = 'trashed' AND deleted_at IS NOT NULL))
+             AND ($2 = '' OR name ILIKE $2 OR contact_email ILIKE $2 OR contact_phone ILIKE $2)
+             AND ($3 = '' OR status = $3)
+             AND ($4::uuid IS NULL OR owner_user_id = $4)
+             AND (($5::uuid IS NULL AND $6::uuid IS NULL) OR owner_user_id = $5 OR id = $6)"#,
+        lifecycle,
+        &pattern,
+        status,
+        owner,
+        caller,
+        merchant,
+    )
     .fetch_one(&mut *conn)
     .await?;
-    let mut rows: Vec<MerchantRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        merchant_columns!(),
-        " FROM merchants.merchants",
-        list_filters!(),
-        " AND ($7::text IS NULL OR (name, id) > ($7, $8)) ORDER BY name, id LIMIT $9"
-    ))
-    .bind(lifecycle)
-    .bind(&pattern)
-    .bind(status)
-    .bind(owner)
-    .bind(caller)
-    .bind(merchant)
-    .bind(cursor.as_ref().map(|cursor| cursor.name.clone()))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+    let mut rows = sqlx::query_as!(
+        MerchantRow,
+        r#"SELECT id, owner_user_id, name, description, address, contact_email, contact_phone,
+                  currency_code, time_zone, receipt_footer, status, status_reason, status_updated_at,
+                  created_at, updated_at, deleted_at
+           FROM merchants.merchants
+           WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL)
+                  OR ($1 = 'trashed' AND deleted_at IS NOT NULL))
+             AND ($2 = '' OR name ILIKE $2 OR contact_email ILIKE $2 OR contact_phone ILIKE $2)
+             AND ($3 = '' OR status = $3)
+             AND ($4::uuid IS NULL OR owner_user_id = $4)
+             AND (($5::uuid IS NULL AND $6::uuid IS NULL) OR owner_user_id = $5 OR id = $6)
+             AND ($7::text IS NULL OR (name, id) > ($7, $8))
+           ORDER BY name, id LIMIT $9"#,
+        lifecycle,
+        &pattern,
+        status,
+        owner,
+        caller,
+        merchant,
+        cursor.as_ref().map(|cursor| cursor.name.clone()),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
 

@@ -52,20 +52,20 @@ impl SignupHandler {
         } else {
             signup.contact_email
         };
-        let inserted = sqlx::query(
+        let inserted = sqlx::query!(
             "INSERT INTO merchants.merchants \
              (id, owner_user_id, name, description, address, contact_email, contact_phone, currency_code, time_zone) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+            merchant_id,
+            owner,
+            &signup.name,
+            &signup.description,
+            &signup.address,
+            &contact_email,
+            &signup.contact_phone,
+            &signup.currency_code,
+            &time_zone,
         )
-        .bind(merchant_id)
-        .bind(owner)
-        .bind(&signup.name)
-        .bind(&signup.description)
-        .bind(&signup.address)
-        .bind(&contact_email)
-        .bind(&signup.contact_phone)
-        .bind(&signup.currency_code)
-        .bind(&time_zone)
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -9,18 +9,8 @@ use pos_api::pos::merchant::v1 as pb;
 
 use crate::error::MerchantError;
 
-/// Columns of `merchants.merchants`, in [`MerchantRow`] order.
-macro_rules! merchant_columns {
-    () => {
-        "id, owner_user_id, name, description, address, contact_email, contact_phone, \
-         currency_code, time_zone, receipt_footer, status, status_reason, status_updated_at, \
-         created_at, updated_at, deleted_at"
-    };
-}
-pub(crate) use merchant_columns;
-
 /// One merchant as stored.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct MerchantRow {
     pub(crate) id: Uuid,
     pub(crate) owner_user_id: Uuid,
@@ -108,24 +98,28 @@ pub(crate) fn parse_id(field: &str, value: &str) -> Result<Uuid, MerchantError> 
 
 /// The merchant with `id`, trashed or not.
 pub(crate) async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<MerchantRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        merchant_columns!(),
-        " FROM merchants.merchants WHERE id = $1"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        MerchantRow,
+        "SELECT id, owner_user_id, name, description, address, contact_email, contact_phone, \
+         currency_code, time_zone, receipt_footer, status, status_reason, status_updated_at, \
+         created_at, updated_at, deleted_at \
+         FROM merchants.merchants WHERE id = $1",
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
 
 /// The merchant with `id`, locked until the transaction ends.
 pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<MerchantRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        merchant_columns!(),
-        " FROM merchants.merchants WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        MerchantRow,
+        "SELECT id, owner_user_id, name, description, address, contact_email, contact_phone, \
+         currency_code, time_zone, receipt_footer, status, status_reason, status_updated_at, \
+         created_at, updated_at, deleted_at \
+         FROM merchants.merchants WHERE id = $1 FOR UPDATE",
+        id,
+    )
     .fetch_optional(conn)
     .await
 }

@@ -10,7 +10,7 @@ use crate::Shared;
 use crate::error::MerchantError;
 use crate::events::{self, Actor};
 use crate::owner;
-use crate::store::{self, MerchantRow, merchant_columns, parse_id};
+use crate::store::{self, MerchantRow, parse_id};
 
 /// Longest reason accepted, in characters.
 const MAX_REASON_CHARS: usize = 1000;
@@ -79,15 +79,18 @@ pub(crate) async fn apply(
     let owner_profile = owner::profile(ctx, current.owner_user_id).await?;
 
     let mut tx = ctx.db.begin().await?;
-    let moved: Option<MerchantRow> = sqlx::query_as(concat!(
+    let moved = sqlx::query_as!(
+        MerchantRow,
         "UPDATE merchants.merchants SET status = $3, status_reason = $4, status_updated_at = now(), \
-         updated_at = now() WHERE id = $1 AND status = $2 AND deleted_at IS NULL RETURNING ",
-        merchant_columns!()
-    ))
-    .bind(id)
-    .bind(store::status_to_db(transition.from))
-    .bind(store::status_to_db(transition.to))
-    .bind(if transition.needs_reason { reason } else { "" })
+         updated_at = now() WHERE id = $1 AND status = $2 AND deleted_at IS NULL \
+         RETURNING id, owner_user_id, name, description, address, contact_email, contact_phone, \
+         currency_code, time_zone, receipt_footer, status, status_reason, status_updated_at, \
+         created_at, updated_at, deleted_at",
+        id,
+        store::status_to_db(transition.from),
+        store::status_to_db(transition.to),
+        if transition.needs_reason { reason } else { "" },
+    )
     .fetch_optional(&mut *tx)
     .await?;
     let Some(moved) = moved else {

@@ -8,7 +8,7 @@ use crate::access;
 use crate::error::MerchantError;
 use crate::events::{self, Actor};
 use crate::input::{MerchantFields, mask_paths};
-use crate::store::{self, MerchantRow, merchant_columns, parse_id};
+use crate::store::{self, MerchantRow, parse_id};
 
 /// Updates a merchant (see `MerchantService.UpdateMerchant`).
 pub(crate) async fn update_merchant(
@@ -46,21 +46,24 @@ pub(crate) async fn update_merchant(
             merchant: Some(current.to_pb()),
         });
     }
-    let updated: MerchantRow = sqlx::query_as(concat!(
+    let updated = sqlx::query_as!(
+        MerchantRow,
         "UPDATE merchants.merchants SET name = $2, description = $3, address = $4, contact_email = $5, \
          contact_phone = $6, currency_code = $7, time_zone = $8, receipt_footer = $9, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        merchant_columns!()
-    ))
-    .bind(id)
-    .bind(&after.name)
-    .bind(&after.description)
-    .bind(&after.address)
-    .bind(&after.contact_email)
-    .bind(&after.contact_phone)
-    .bind(&after.currency_code)
-    .bind(&after.time_zone)
-    .bind(&after.receipt_footer)
+         WHERE id = $1 \
+         RETURNING id, owner_user_id, name, description, address, contact_email, contact_phone, \
+         currency_code, time_zone, receipt_footer, status, status_reason, status_updated_at, \
+         created_at, updated_at, deleted_at",
+        id,
+        &after.name,
+        &after.description,
+        &after.address,
+        &after.contact_email,
+        &after.contact_phone,
+        &after.currency_code,
+        &after.time_zone,
+        &after.receipt_footer,
+    )
     .fetch_one(&mut *tx)
     .await?;
     events::merchant_updated(&mut tx, &Actor::of(auth), updated.to_pb(), changed).await?;

@@ -296,22 +296,22 @@ pub(crate) async fn record(
 ) -> Result<(), HandlerError> {
     let params =
         serde_json::to_value(&planned.content).map_err(|error| HandlerError::Failed(error.into()))?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO notifications.notifications \
          (id, kind, recipient, recipient_user_id, subject, params, attempt_limit, source_event_id, \
           source_event_type, next_attempt_time) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now()) \
          ON CONFLICT (source_event_id) DO NOTHING",
+        Uuid::now_v7(),
+        planned.content.kind().as_db(),
+        &planned.recipient,
+        planned.recipient_user_id,
+        planned.content.subject(),
+        params,
+        ATTEMPTS_PER_ROUND,
+        event.id,
+        &event.event_type,
     )
-    .bind(Uuid::now_v7())
-    .bind(planned.content.kind().as_db())
-    .bind(&planned.recipient)
-    .bind(planned.recipient_user_id)
-    .bind(planned.content.subject())
-    .bind(params)
-    .bind(ATTEMPTS_PER_ROUND)
-    .bind(event.id)
-    .bind(&event.event_type)
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -21,7 +21,7 @@ use uuid::Uuid;
 use crate::consumer::{after_apply, plan, record};
 use crate::dispatcher::{DispatchOptions, Dispatcher};
 use crate::mailer::Mailer;
-use crate::store::{NotificationRow, columns};
+use crate::store::NotificationRow;
 use crate::vault::Vault;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -79,11 +79,13 @@ fn fast() -> DispatchOptions {
 }
 
 async fn rows(db: &PgPool) -> Vec<NotificationRow> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM notifications.notifications ORDER BY create_time"
-    ))
+    sqlx::query_as!(
+        NotificationRow,
+        "SELECT id, kind, recipient, recipient_user_id, subject, params, status, attempts, \
+         attempt_limit, last_error, source_event_id, create_time, update_time, send_time, \
+         next_attempt_time \
+         FROM notifications.notifications ORDER BY create_time",
+    )
     .fetch_all(db)
     .await
     .unwrap()
@@ -105,7 +107,7 @@ async fn wait_for_status(db: &PgPool, status: &str) -> NotificationRow {
 }
 
 async fn published(db: &PgPool) -> Vec<String> {
-    sqlx::query_scalar("SELECT event_type FROM notifications.outbox ORDER BY id")
+    sqlx::query_scalar!("SELECT event_type FROM notifications.outbox ORDER BY id")
         .fetch_all(db)
         .await
         .unwrap()
@@ -153,8 +155,9 @@ async fn a_redelivered_event_is_mailed_once_and_logged_without_its_code() {
         published(&db).await,
         vec!["pos.notification.v1.NotificationSent".to_owned()]
     );
-    let stored: Vec<String> = sqlx::query_scalar(
-        "SELECT concat_ws(' ', subject, params::text, last_error) FROM notifications.notifications",
+    let stored: Vec<String> = sqlx::query_scalar!(
+        r#"SELECT concat_ws(' ', subject, params::text, last_error) AS "stored!"
+           FROM notifications.notifications"#,
     )
     .fetch_all(&db)
     .await
@@ -197,7 +200,7 @@ async fn a_code_this_process_does_not_hold_is_never_sent_and_fails_once_abandone
     let event = event(&registered("lost@shop.test"));
     consume(&db, &event, &vault, &wake).await;
     vault.remove(event.id); // as after a restart: the code was only in memory
-    sqlx::query("UPDATE notifications.notifications SET next_attempt_time = now() - interval '1 hour'")
+    sqlx::query!("UPDATE notifications.notifications SET next_attempt_time = now() - interval '1 hour'")
         .execute(&db)
         .await
         .unwrap();

@@ -24,7 +24,7 @@ use crate::events;
 use crate::kind::SECRET_KINDS;
 use crate::mailer::{Mailer, SendError};
 use crate::render::Content;
-use crate::store::{NotificationRow, columns};
+use crate::store::NotificationRow;
 use crate::vault::Vault;
 
 /// Timing of the dispatcher.
@@ -107,20 +107,22 @@ impl Dispatcher {
 
     /// Claims due rows this process can render: counts the attempt and leases the row.
     async fn claim_due(&self) -> Result<Vec<NotificationRow>, sqlx::Error> {
-        sqlx::query_as(concat!(
+        sqlx::query_as!(
+            NotificationRow,
             "UPDATE notifications.notifications \
              SET attempts = attempts + 1, next_attempt_time = now() + make_interval(secs => $1) \
              WHERE id IN (SELECT id FROM notifications.notifications \
                  WHERE status = 'PENDING' AND next_attempt_time <= now() AND attempts < attempt_limit \
                    AND (kind <> ALL($2) OR source_event_id = ANY($3)) \
                  ORDER BY next_attempt_time LIMIT $4 FOR UPDATE SKIP LOCKED) \
-             RETURNING ",
-            columns!()
-        ))
-        .bind(self.options.lease.as_secs_f64())
-        .bind(&SECRET_KINDS[..])
-        .bind(self.vault.held())
-        .bind(self.options.batch)
+             RETURNING id, kind, recipient, recipient_user_id, subject, params, status, attempts, \
+             attempt_limit, last_error, source_event_id, create_time, update_time, send_time, \
+             next_attempt_time",
+            self.options.lease.as_secs_f64(),
+            &SECRET_KINDS[..] as &[&str],
+            &self.vault.held(),
+            self.options.batch,
+        )
         .fetch_all(&self.db)
         .await
     }
@@ -169,12 +171,15 @@ impl Dispatcher {
         let mut tx = self.db.begin().await?;
         match outcome {
             Outcome::Sent => {
-                let sent: Option<NotificationRow> = sqlx::query_as(concat!(
+                let sent = sqlx::query_as!(
+                    NotificationRow,
                     "UPDATE notifications.notifications SET status = 'SENT', send_time = now(), update_time = now(), \
-                     last_error = '', next_attempt_time = NULL WHERE id = $1 AND status = 'PENDING' RETURNING ",
-                    columns!()
-                ))
-                .bind(row.id)
+                     last_error = '', next_attempt_time = NULL WHERE id = $1 AND status = 'PENDING' \
+                     RETURNING id, kind, recipient, recipient_user_id, subject, params, status, attempts, \
+                     attempt_limit, last_error, source_event_id, create_time, update_time, send_time, \
+                     next_attempt_time",
+                    row.id,
+                )
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let Some(sent) = sent {
@@ -183,15 +188,18 @@ impl Dispatcher {
                 tracing::info!(notification_id = %row.id, kind = %row.kind, attempts = row.attempts, "notification sent");
             }
             Outcome::Failed(error) => {
-                let failed: Option<NotificationRow> = sqlx::query_as(concat!(
+                let failed = sqlx::query_as!(
+                    NotificationRow,
                     "UPDATE notifications.notifications SET status = 'FAILED', update_time = now(), last_error = $2, \
-                     next_attempt_time = NULL WHERE id = $1 AND status = 'PENDING' RETURNING ",
-                    columns!()
-                ))
-                    .bind(row.id)
-                    .bind(&error)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                     next_attempt_time = NULL WHERE id = $1 AND status = 'PENDING' \
+                     RETURNING id, kind, recipient, recipient_user_id, subject, params, status, attempts, \
+                     attempt_limit, last_error, source_event_id, create_time, update_time, send_time, \
+                     next_attempt_time",
+                    row.id,
+                    &error,
+                )
+                .fetch_optional(&mut *tx)
+                .await?;
                 if let Some(failed) = failed {
                     events::failed(&mut tx, &failed).await?;
                 }
@@ -199,13 +207,13 @@ impl Dispatcher {
             }
             Outcome::Retry(error) => {
                 let wait = self.backoff(row.round_attempt());
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE notifications.notifications SET update_time = now(), last_error = $2, \
                      next_attempt_time = now() + make_interval(secs => $3) WHERE id = $1 AND status = 'PENDING'",
+                    row.id,
+                    &error,
+                    wait.as_secs_f64(),
                 )
-                .bind(row.id)
-                .bind(&error)
-                .bind(wait.as_secs_f64())
                 .execute(&mut *tx)
                 .await?;
                 tracing::info!(notification_id = %row.id, attempts = row.attempts, retry_in = ?wait, %error, "sending a notification failed; retrying");
@@ -226,7 +234,8 @@ impl Dispatcher {
     async fn sweep(&self) -> Result<(), sqlx::Error> {
         let held = self.vault.held();
         let mut tx = self.db.begin().await?;
-        let abandoned: Vec<NotificationRow> = sqlx::query_as(concat!(
+        let abandoned = sqlx::query_as!(
+            NotificationRow,
             "UPDATE notifications.notifications SET status = 'FAILED', update_time = now(), next_attempt_time = NULL, \
              last_error = CASE WHEN attempts < attempt_limit \
                  THEN 'the one-time code or link was lost before it could be sent (the sending process stopped); \
@@ -235,24 +244,25 @@ impl Dispatcher {
                  ELSE last_error END \
              WHERE status = 'PENDING' AND next_attempt_time < now() - make_interval(secs => $1) \
                AND ((kind = ANY($2) AND source_event_id <> ALL($3)) OR attempts >= attempt_limit) \
-             RETURNING ",
-            columns!()
-        ))
-            .bind(self.options.orphan_after.as_secs_f64())
-            .bind(&SECRET_KINDS[..])
-            .bind(&held)
-            .fetch_all(&mut *tx)
-            .await?;
+             RETURNING id, kind, recipient, recipient_user_id, subject, params, status, attempts, \
+             attempt_limit, last_error, source_event_id, create_time, update_time, send_time, \
+             next_attempt_time",
+            self.options.orphan_after.as_secs_f64(),
+            &SECRET_KINDS[..] as &[&str],
+            &held,
+        )
+        .fetch_all(&mut *tx)
+        .await?;
         for row in &abandoned {
             events::failed(&mut tx, row).await?;
             tracing::warn!(notification_id = %row.id, kind = %row.kind, "abandoned notification failed");
         }
         tx.commit().await?;
-        let still_needed: Vec<Uuid> = sqlx::query_scalar(
+        let still_needed: Vec<Uuid> = sqlx::query_scalar!(
             "SELECT source_event_id FROM notifications.notifications \
              WHERE status = 'PENDING' AND source_event_id = ANY($1)",
+            &held,
         )
-        .bind(&held)
         .fetch_all(&self.db)
         .await?;
         self.vault.retain(&held, &still_needed);

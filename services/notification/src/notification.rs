@@ -17,7 +17,7 @@ use pos_platform::{AuthContext, ModuleContext, paging};
 
 use crate::error::NotificationError;
 use crate::kind::{DeliveryStatus, Kind};
-use crate::store::{ATTEMPTS_PER_ROUND, NotificationRow, columns};
+use crate::store::{ATTEMPTS_PER_ROUND, NotificationRow};
 use pos_platform::idempotency::{Claim, IdempotencyKey};
 
 /// Longest `recipient` filter (an email address).
@@ -48,12 +48,14 @@ impl NotificationService for NotificationApi {
         request: Request<pb::GetNotificationRequest>,
     ) -> Result<Response<pb::GetNotificationResponse>, Status> {
         let id = notification_id(&request.get_ref().notification_id)?;
-        let row: Option<NotificationRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            columns!(),
-            " FROM notifications.notifications WHERE id = $1"
-        ))
-        .bind(id)
+        let row = sqlx::query_as!(
+            NotificationRow,
+            "SELECT id, kind, recipient, recipient_user_id, subject, params, status, attempts, \
+             attempt_limit, last_error, source_event_id, create_time, update_time, send_time, \
+             next_attempt_time \
+             FROM notifications.notifications WHERE id = $1",
+            id,
+        )
         .fetch_optional(&self.ctx.db)
         .await
         .map_err(NotificationError::from)?;
@@ -88,16 +90,6 @@ struct Filters<'a> {
 struct Cursor {
     create_time: DateTime<Utc>,
     id: Uuid,
-}
-
-/// The WHERE clause of ListNotifications over binds $1–$4.
-macro_rules! list_filters {
-    () => {
-        " WHERE ($1 = '' OR lower(recipient) = lower($1)) \
-          AND ($2::uuid IS NULL OR recipient_user_id = $2) \
-          AND ($3::text IS NULL OR status = $3) \
-          AND ($4::text IS NULL OR kind = $4)"
-    };
 }
 
 async fn list(
@@ -135,31 +127,39 @@ async fn list(
             .decode(Module::Notification, &request.page_token, &filters)?;
 
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(concat!(
-        "SELECT count(*) FROM notifications.notifications",
-        list_filters!()
-    ))
-    .bind(filters.recipient)
-    .bind(filters.recipient_user_id)
-    .bind(filters.status)
-    .bind(filters.kind)
+    // Both statements filter alike (the WHERE clause of ListNotifications over binds $1–$4).
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM notifications.notifications
+           WHERE ($1 = '' OR lower(recipient) = lower($1))
+             AND ($2::uuid IS NULL OR recipient_user_id = $2)
+             AND ($3::text IS NULL OR status = $3)
+             AND ($4::text IS NULL OR kind = $4)"#,
+        filters.recipient,
+        filters.recipient_user_id,
+        filters.status,
+        filters.kind,
+    )
     .fetch_one(&mut *conn)
     .await?;
-    let mut rows: Vec<NotificationRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM notifications.notifications",
-        list_filters!(),
-        " AND ($5::timestamptz IS NULL OR (create_time, id) < ($5, $6)) \
-         ORDER BY create_time DESC, id DESC LIMIT $7"
-    ))
-    .bind(filters.recipient)
-    .bind(filters.recipient_user_id)
-    .bind(filters.status)
-    .bind(filters.kind)
-    .bind(cursor.as_ref().map(|cursor| cursor.create_time))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+    let mut rows = sqlx::query_as!(
+        NotificationRow,
+        r#"SELECT id, kind, recipient, recipient_user_id, subject, params, status, attempts, attempt_limit,
+                  last_error, source_event_id, create_time, update_time, send_time, next_attempt_time
+           FROM notifications.notifications
+           WHERE ($1 = '' OR lower(recipient) = lower($1))
+             AND ($2::uuid IS NULL OR recipient_user_id = $2)
+             AND ($3::text IS NULL OR status = $3)
+             AND ($4::text IS NULL OR kind = $4)
+             AND ($5::timestamptz IS NULL OR (create_time, id) < ($5, $6))
+           ORDER BY create_time DESC, id DESC LIMIT $7"#,
+        filters.recipient,
+        filters.recipient_user_id,
+        filters.status,
+        filters.kind,
+        cursor.as_ref().map(|cursor| cursor.create_time),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
 
@@ -206,12 +206,14 @@ async fn resend(
         return pb::ResendNotificationResponse::decode(response.as_slice())
             .map_err(|error| NotificationError::Internal(error.into()));
     }
-    let row: Option<NotificationRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM notifications.notifications WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    let row = sqlx::query_as!(
+        NotificationRow,
+        "SELECT id, kind, recipient, recipient_user_id, subject, params, status, attempts, \
+         attempt_limit, last_error, source_event_id, create_time, update_time, send_time, \
+         next_attempt_time \
+         FROM notifications.notifications WHERE id = $1 FOR UPDATE",
+        id,
+    )
     .fetch_optional(&mut *tx)
     .await?;
     let row = row.ok_or_else(|| NotificationError::NotFound(id.to_string()))?;
@@ -227,13 +229,16 @@ async fn resend(
     if row.status() == Some(DeliveryStatus::Pending) {
         return Err(NotificationError::Pending(id.to_string()));
     }
-    let row: NotificationRow = sqlx::query_as(concat!(
+    let row = sqlx::query_as!(
+        NotificationRow,
         "UPDATE notifications.notifications SET status = 'PENDING', attempt_limit = attempts + $2, \
-         next_attempt_time = now(), update_time = now() WHERE id = $1 RETURNING ",
-        columns!()
-    ))
-    .bind(id)
-    .bind(ATTEMPTS_PER_ROUND)
+         next_attempt_time = now(), update_time = now() WHERE id = $1 \
+         RETURNING id, kind, recipient, recipient_user_id, subject, params, status, attempts, \
+         attempt_limit, last_error, source_event_id, create_time, update_time, send_time, \
+         next_attempt_time",
+        id,
+        ATTEMPTS_PER_ROUND,
+    )
     .fetch_one(&mut *tx)
     .await?;
     let response = pb::ResendNotificationResponse {

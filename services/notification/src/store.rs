@@ -8,20 +8,11 @@ use pos_api::pos::notification::v1 as pb;
 
 use crate::kind::{DeliveryStatus, Kind};
 
-/// The columns of [`NotificationRow`], for `SELECT` and `RETURNING` (a macro, so queries stay `concat!` literals).
-macro_rules! columns {
-    () => {
-        "id, kind, recipient, recipient_user_id, subject, params, status, attempts, attempt_limit, last_error, \
-         source_event_id, create_time, update_time, send_time, next_attempt_time"
-    };
-}
-pub(crate) use columns;
-
 /// Attempts a notification gets per round (the first send, then each resend).
 pub(crate) const ATTEMPTS_PER_ROUND: i32 = 5;
 
 /// One notification.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct NotificationRow {
     pub(crate) id: Uuid,
     pub(crate) kind: String,

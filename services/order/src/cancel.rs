@@ -17,7 +17,7 @@ use crate::access::{self, WRITE};
 use crate::error::OrderError;
 use crate::events::{self, Cause};
 use crate::refund;
-use crate::store::{self, OrderRow, order_columns, parse_id};
+use crate::store::{self, OrderRow, parse_id};
 use crate::upstream;
 
 /// Longest cancel reason.
@@ -78,13 +78,16 @@ async fn mark_cancelled(
     reason: &str,
     cause: &Cause,
 ) -> Result<OrderRow, OrderError> {
-    let cancelled: OrderRow = sqlx::query_as(concat!(
+    let cancelled = sqlx::query_as!(
+        OrderRow,
         "UPDATE orders.orders SET state = 'cancelled', cancel_reason = $2, cancelled_at = now(), \
-           expires_at = NULL, updated_at = now() WHERE id = $1 AND state = 'open' RETURNING ",
-        order_columns!()
-    ))
-    .bind(row.id)
-    .bind(reason)
+           expires_at = NULL, updated_at = now() WHERE id = $1 AND state = 'open' \
+         RETURNING id, merchant_id, cashier_id, state, currency_code, subtotal_minor, tax_rate_basis_points, \
+         tax_minor, total_minor, amount_paid_minor, amount_refunded_minor, cancel_reason, \
+         created_at, updated_at, expires_at, paid_at, cancelled_at, deleted_at",
+        row.id,
+        reason,
+    )
     .fetch_one(&mut *conn)
     .await?;
     events::cancelled(conn, &cancelled, cause).await?;
@@ -130,13 +133,15 @@ async fn run(ctx: ModuleContext, mut stop: watch::Receiver<bool>) {
 /// refund.
 pub(crate) async fn expire_one(ctx: &ModuleContext) -> Result<Option<Uuid>, OrderError> {
     let mut tx = ctx.db.begin().await?;
-    let due: Option<OrderRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        order_columns!(),
-        " FROM orders.orders WHERE state = 'open' AND expires_at <= now() \
+    let due = sqlx::query_as!(
+        OrderRow,
+        "SELECT id, merchant_id, cashier_id, state, currency_code, subtotal_minor, tax_rate_basis_points, \
+         tax_minor, total_minor, amount_paid_minor, amount_refunded_minor, cancel_reason, \
+         created_at, updated_at, expires_at, paid_at, cancelled_at, deleted_at \
+         FROM orders.orders WHERE state = 'open' AND expires_at <= now() \
            AND (amount_paid_minor = 0 OR amount_paid_minor < total_minor) \
-         ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED"
-    ))
+         ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+    )
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = due else {
@@ -145,10 +150,12 @@ pub(crate) async fn expire_one(ctx: &ModuleContext) -> Result<Option<Uuid>, Orde
     if let Err(error) = upstream::release(ctx, row.id).await {
         // Try this order again later, so one order the product module refuses does not hold up
         // the expiry of every other one.
-        sqlx::query("UPDATE orders.orders SET expires_at = now() + interval '1 minute' WHERE id = $1")
-            .bind(row.id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE orders.orders SET expires_at = now() + interval '1 minute' WHERE id = $1",
+            row.id,
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         return Err(error);
     }

@@ -216,22 +216,22 @@ async fn write(
         now + chrono::Duration::from_std(upstream::order_hold(ctx)).map_err(anyhow::Error::from)?;
 
     let mut tx = ctx.db.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO orders.orders (id, merchant_id, cashier_id, state, currency_code, subtotal_minor, \
            tax_rate_basis_points, tax_minor, total_minor, request_id, created_at, updated_at, expires_at) \
          VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8, $9, $10, $10, $11)",
+        order_id,
+        draft.merchant_id,
+        draft.cashier_id,
+        currency,
+        subtotal,
+        rate,
+        tax,
+        total,
+        request_id,
+        now,
+        expires_at,
     )
-    .bind(order_id)
-    .bind(draft.merchant_id)
-    .bind(draft.cashier_id)
-    .bind(currency)
-    .bind(subtotal)
-    .bind(rate)
-    .bind(tax)
-    .bind(total)
-    .bind(request_id)
-    .bind(now)
-    .bind(expires_at)
     .execute(&mut *tx)
     .await?;
     for (position, (product_id, quantity, snapshot)) in priced.iter().enumerate() {
@@ -276,21 +276,21 @@ pub(crate) async fn insert_item(
     snapshot: &Snapshot,
     now: chrono::DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO orders.order_items (id, order_id, merchant_id, position, product_id, product_name, \
            category_id, quantity, unit_price_minor, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        Uuid::now_v7(),
+        order_id,
+        merchant_id,
+        i32::try_from(position).unwrap_or(i32::MAX),
+        product_id,
+        &snapshot.name,
+        &snapshot.category_id,
+        quantity,
+        snapshot.unit_price_minor,
+        now,
     )
-    .bind(Uuid::now_v7())
-    .bind(order_id)
-    .bind(merchant_id)
-    .bind(i32::try_from(position).unwrap_or(i32::MAX))
-    .bind(product_id)
-    .bind(&snapshot.name)
-    .bind(&snapshot.category_id)
-    .bind(quantity)
-    .bind(snapshot.unit_price_minor)
-    .bind(now)
     .execute(conn)
     .await?;
     Ok(())

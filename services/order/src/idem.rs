@@ -41,15 +41,15 @@ pub(crate) async fn start(
     request_id: &str,
 ) -> Result<Started, OrderError> {
     let mut tx = ctx.db.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM orders.idempotency_keys \
          WHERE operation = $1 AND principal = $2 AND request_id = $3 AND state = 'in_progress' \
            AND created_at < now() - make_interval(secs => $4)",
+        operation,
+        principal,
+        request_id,
+        f64::from(ABANDONED_AFTER_SECONDS),
     )
-    .bind(operation)
-    .bind(principal)
-    .bind(request_id)
-    .bind(f64::from(ABANDONED_AFTER_SECONDS))
     .execute(&mut *tx)
     .await?;
     let claim = match key.claim(&mut tx).await {
@@ -67,13 +67,13 @@ pub(crate) async fn start(
 /// Gives back the key of a request that failed, so a retry runs again. Best effort: a key left
 /// behind is reclaimed after [`ABANDONED_AFTER_SECONDS`].
 pub(crate) async fn abandon(ctx: &ModuleContext, operation: &str, principal: &str, request_id: &str) {
-    let result = sqlx::query(
+    let result = sqlx::query!(
         "DELETE FROM orders.idempotency_keys \
          WHERE operation = $1 AND principal = $2 AND request_id = $3 AND state = 'in_progress'",
+        operation,
+        principal,
+        request_id,
     )
-    .bind(operation)
-    .bind(principal)
-    .bind(request_id)
     .execute(&ctx.db)
     .await;
     if let Err(error) = result {

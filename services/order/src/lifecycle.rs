@@ -36,12 +36,18 @@ pub(crate) async fn delete_order(
     if !row.is("cancelled") {
         return Err(OrderError::NotCancelled(id.to_string()));
     }
-    move_in_trash(
-        &mut tx,
-        auth,
-        &row,
+    sqlx::query!(
         "UPDATE orders.orders SET deleted_at = now(), updated_at = now() WHERE id = $1",
+        row.id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    events::lifecycle(
+        &mut tx,
+        row.id,
+        row.merchant_id,
         LifecycleChange::Trashed,
+        &cause(auth),
     )
     .await?;
     let order = store::reload(&mut tx, id).await?;
@@ -58,12 +64,18 @@ pub(crate) async fn restore_order(
     let id = parse_id("order_id", &request.order_id)?;
     let mut tx = ctx.db.begin().await?;
     let row = trashed(auth, id, store::lock(&mut tx, id).await?)?;
-    move_in_trash(
-        &mut tx,
-        auth,
-        &row,
+    sqlx::query!(
         "UPDATE orders.orders SET deleted_at = NULL, updated_at = now() WHERE id = $1",
+        row.id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    events::lifecycle(
+        &mut tx,
+        row.id,
+        row.merchant_id,
         LifecycleChange::Restored,
+        &cause(auth),
     )
     .await?;
     let order = store::reload(&mut tx, id).await?;
@@ -80,30 +92,22 @@ pub(crate) async fn purge_order(
     let id = parse_id("order_id", &request.order_id)?;
     let mut tx = ctx.db.begin().await?;
     let row = trashed(auth, id, store::lock(&mut tx, id).await?)?;
-    move_in_trash(
-        &mut tx,
-        auth,
-        &row,
+    sqlx::query!(
         "DELETE FROM orders.orders WHERE id = $1 AND deleted_at IS NOT NULL AND state = 'cancelled'",
+        row.id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    events::lifecycle(
+        &mut tx,
+        row.id,
+        row.merchant_id,
         LifecycleChange::Purged,
+        &cause(auth),
     )
     .await?;
     tx.commit().await?;
     Ok(pb::PurgeOrderResponse {})
-}
-
-/// Runs `sql` (bound to the order id) on the locked order `row` and publishes its lifecycle
-/// `change`, in the caller's transaction.
-async fn move_in_trash(
-    tx: &mut sqlx::PgConnection,
-    auth: &AuthContext,
-    row: &OrderRow,
-    sql: &'static str,
-    change: LifecycleChange,
-) -> Result<(), OrderError> {
-    sqlx::query(sql).bind(row.id).execute(&mut *tx).await?;
-    events::lifecycle(tx, row.id, row.merchant_id, change, &cause(auth)).await?;
-    Ok(())
 }
 
 /// The locked order if the caller may manage its trash and it is in the trash.
@@ -133,11 +137,12 @@ pub(crate) async fn restore_trashed_orders(
 ) -> Result<pb::RestoreTrashedOrdersResponse, OrderError> {
     let merchant_id = bulk_merchant(auth, &request.merchant_id)?;
     let mut tx = ctx.db.begin().await?;
-    let restored: Vec<(Uuid, Uuid)> = sqlx::query_as(
+    let restored: Vec<(Uuid, Uuid)> = sqlx::query!(
         "UPDATE orders.orders SET deleted_at = NULL, updated_at = now() \
          WHERE deleted_at IS NOT NULL AND ($1::uuid IS NULL OR merchant_id = $1) RETURNING id, merchant_id",
+        merchant_id,
     )
-    .bind(merchant_id)
+    .map(|row| (row.id, row.merchant_id))
     .fetch_all(&mut *tx)
     .await?;
     for (id, merchant) in &restored {
@@ -157,11 +162,12 @@ pub(crate) async fn purge_trashed_orders(
 ) -> Result<pb::PurgeTrashedOrdersResponse, OrderError> {
     let merchant_id = bulk_merchant(auth, &request.merchant_id)?;
     let mut tx = ctx.db.begin().await?;
-    let purged: Vec<(Uuid, Uuid)> = sqlx::query_as(
+    let purged: Vec<(Uuid, Uuid)> = sqlx::query!(
         "DELETE FROM orders.orders WHERE deleted_at IS NOT NULL AND state = 'cancelled' \
            AND ($1::uuid IS NULL OR merchant_id = $1) RETURNING id, merchant_id",
+        merchant_id,
     )
-    .bind(merchant_id)
+    .map(|row| (row.id, row.merchant_id))
     .fetch_all(&mut *tx)
     .await?;
     for (id, merchant) in &purged {

@@ -22,7 +22,7 @@ use pos_platform::module::Subscription;
 
 use crate::error::OrderError;
 use crate::refund;
-use crate::store::{self, OrderRow, order_columns, timestamp};
+use crate::store::{self, OrderRow, timestamp};
 
 /// The subscription to the transaction module's events.
 pub(crate) fn subscription(_ctx: &ModuleContext) -> Subscription {
@@ -113,11 +113,11 @@ async fn payment_succeeded(
         return Ok(());
     };
     if row.is("open") {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE orders.orders SET amount_paid_minor = amount_paid_minor + $2, updated_at = now() WHERE id = $1",
+            order_id,
+            amount,
         )
-        .bind(order_id)
-        .bind(amount)
         .execute(&mut *conn)
         .await?;
     } else if row.is("cancelled") {
@@ -141,12 +141,12 @@ async fn refund_recorded(
         return Ok(());
     }
     let order_id = order_id_of(&refund.order_id, event_type)?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE orders.orders SET amount_paid_minor = GREATEST(amount_paid_minor - $2, 0), updated_at = now() \
          WHERE id = $1 AND state = 'open'",
+        order_id,
+        amount_of(refund),
     )
-    .bind(order_id)
-    .bind(amount_of(refund))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -161,14 +161,16 @@ async fn fully_paid(
     let paid_at = event.paid_time.as_ref().and_then(|time| {
         chrono::DateTime::from_timestamp(time.seconds, u32::try_from(time.nanos).unwrap_or(0))
     });
-    let paid: Option<OrderRow> = sqlx::query_as(concat!(
+    let paid = sqlx::query_as!(
+        OrderRow,
         "UPDATE orders.orders SET state = 'paid', paid_at = COALESCE($2, now()), \
            amount_paid_minor = total_minor, expires_at = NULL, updated_at = now() \
-         WHERE id = $1 AND state = 'open' RETURNING ",
-        order_columns!()
-    ))
-    .bind(order_id)
-    .bind(paid_at)
+         WHERE id = $1 AND state = 'open' RETURNING id, merchant_id, cashier_id, state, currency_code, subtotal_minor, tax_rate_basis_points, \
+         tax_minor, total_minor, amount_paid_minor, amount_refunded_minor, cancel_reason, \
+         created_at, updated_at, expires_at, paid_at, cancelled_at, deleted_at",
+        order_id,
+        paid_at,
+    )
     .fetch_optional(&mut *conn)
     .await?;
     let Some(paid) = paid else {

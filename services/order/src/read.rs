@@ -11,7 +11,7 @@ use pos_platform::{AuthContext, ModuleContext, paging};
 
 use crate::access::{self, READ};
 use crate::error::OrderError;
-use crate::store::{self, ItemRow, OrderRow, item_columns, order_columns, parse_id, parse_optional_id};
+use crate::store::{self, ItemRow, OrderRow, parse_id, parse_optional_id};
 
 /// Returns one order with its items and refunds (see `OrderService.GetOrder`).
 pub(crate) async fn get_order(
@@ -56,20 +56,6 @@ struct OrderCursor {
     id: Uuid,
 }
 
-/// The `WHERE` clause of ListOrders: $1 merchant, $2 cashier, $3 state, $4 start, $5 end,
-/// $6 lifecycle (NULL filters match everything).
-macro_rules! order_filters {
-    () => {
-        " WHERE ($1::uuid IS NULL OR merchant_id = $1) \
-           AND ($2::uuid IS NULL OR cashier_id = $2) \
-           AND ($3::text IS NULL OR state = $3) \
-           AND ($4::timestamptz IS NULL OR created_at >= $4) \
-           AND ($5::timestamptz IS NULL OR created_at < $5) \
-           AND ($6 = 'all' OR ($6 = 'active' AND deleted_at IS NULL) \
-                OR ($6 = 'trashed' AND deleted_at IS NOT NULL))"
-    };
-}
-
 /// Lists orders, newest first (see `OrderService.ListOrders`).
 pub(crate) async fn list_orders(
     ctx: &ModuleContext,
@@ -111,32 +97,51 @@ pub(crate) async fn list_orders(
         .decode(Module::Order, &request.page_token, &filters)?;
 
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(concat!("SELECT count(*) FROM orders.orders", order_filters!()))
-        .bind(filters.merchant_id)
-        .bind(filters.cashier_id)
-        .bind(filters.state)
-        .bind(filters.start)
-        .bind(filters.end)
-        .bind(lifecycle)
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut rows: Vec<OrderRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        order_columns!(),
-        " FROM orders.orders",
-        order_filters!(),
-        " AND ($7::timestamptz IS NULL OR (created_at, id) < ($7, $8)) \
-         ORDER BY created_at DESC, id DESC LIMIT $9"
-    ))
-    .bind(filters.merchant_id)
-    .bind(filters.cashier_id)
-    .bind(filters.state)
-    .bind(filters.start)
-    .bind(filters.end)
-    .bind(lifecycle)
-    .bind(cursor.as_ref().map(|cursor| cursor.created_at))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+    // The count and the page filter alike: $1 merchant, $2 cashier, $3 state, $4 start, $5 end,
+    // $6 lifecycle (NULL filters match everything).
+    let total = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM orders.orders \
+         WHERE ($1::uuid IS NULL OR merchant_id = $1) \
+           AND ($2::uuid IS NULL OR cashier_id = $2) \
+           AND ($3::text IS NULL OR state = $3) \
+           AND ($4::timestamptz IS NULL OR created_at >= $4) \
+           AND ($5::timestamptz IS NULL OR created_at < $5) \
+           AND ($6 = 'all' OR ($6 = 'active' AND deleted_at IS NULL) \
+                OR ($6 = 'trashed' AND deleted_at IS NOT NULL))",
+        filters.merchant_id,
+        filters.cashier_id,
+        filters.state,
+        filters.start,
+        filters.end,
+        lifecycle,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut rows = sqlx::query_as!(
+        OrderRow,
+        "SELECT id, merchant_id, cashier_id, state, currency_code, subtotal_minor, tax_rate_basis_points, \
+         tax_minor, total_minor, amount_paid_minor, amount_refunded_minor, cancel_reason, \
+         created_at, updated_at, expires_at, paid_at, cancelled_at, deleted_at \
+         FROM orders.orders \
+         WHERE ($1::uuid IS NULL OR merchant_id = $1) \
+           AND ($2::uuid IS NULL OR cashier_id = $2) \
+           AND ($3::text IS NULL OR state = $3) \
+           AND ($4::timestamptz IS NULL OR created_at >= $4) \
+           AND ($5::timestamptz IS NULL OR created_at < $5) \
+           AND ($6 = 'all' OR ($6 = 'active' AND deleted_at IS NULL) \
+                OR ($6 = 'trashed' AND deleted_at IS NOT NULL)) \
+           AND ($7::timestamptz IS NULL OR (created_at, id) < ($7, $8)) \
+         ORDER BY created_at DESC, id DESC LIMIT $9",
+        filters.merchant_id,
+        filters.cashier_id,
+        filters.state,
+        filters.start,
+        filters.end,
+        lifecycle,
+        cursor.as_ref().map(|cursor| cursor.created_at),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
 
@@ -186,22 +191,8 @@ struct ItemCursor {
     id: Uuid,
 }
 
-/// The `WHERE` clause of ListOrderItems: $1 order, $2 merchant, $3 product, $4 lifecycle.
-macro_rules! item_filters {
-    () => {
-        " FROM orders.order_items i JOIN orders.orders o ON o.id = i.order_id \
-         WHERE ($1::uuid IS NULL OR i.order_id = $1) \
-           AND ($2::uuid IS NULL OR i.merchant_id = $2) \
-           AND ($3::uuid IS NULL OR i.product_id = $3) \
-           AND ($4 = 'all' OR ($4 = 'active' AND o.deleted_at IS NULL) \
-                OR ($4 = 'trashed' AND o.deleted_at IS NOT NULL))"
-    };
-}
-
 /// An item with its order's creation time and trash time.
-#[derive(sqlx::FromRow)]
 struct ListedItem {
-    #[sqlx(flatten)]
     item: ItemRow,
     order_created_at: DateTime<Utc>,
     order_deleted_at: Option<DateTime<Utc>>,
@@ -245,31 +236,64 @@ pub(crate) async fn list_order_items(
     let cursor: Option<ItemCursor> = ctx
         .page_tokens
         .decode(Module::Order, &request.page_token, &filters)?;
-    let total: i64 = sqlx::query_scalar(concat!("SELECT count(*)", item_filters!()))
-        .bind(order_id)
-        .bind(merchant_id)
-        .bind(product_id)
-        .bind(lifecycle)
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut rows: Vec<ListedItem> = sqlx::query_as(concat!(
-        "SELECT ",
-        item_columns!(),
-        ", o.created_at AS order_created_at, o.deleted_at AS order_deleted_at, o.currency_code",
-        item_filters!(),
-        " AND ($5::timestamptz IS NULL OR (o.created_at, o.id) < ($5, $6) \
+    // The count and the page filter alike: $1 order, $2 merchant, $3 product, $4 lifecycle.
+    let total = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" \
+         FROM orders.order_items i JOIN orders.orders o ON o.id = i.order_id \
+         WHERE ($1::uuid IS NULL OR i.order_id = $1) \
+           AND ($2::uuid IS NULL OR i.merchant_id = $2) \
+           AND ($3::uuid IS NULL OR i.product_id = $3) \
+           AND ($4 = 'all' OR ($4 = 'active' AND o.deleted_at IS NULL) \
+                OR ($4 = 'trashed' AND o.deleted_at IS NOT NULL))",
+        order_id,
+        merchant_id,
+        product_id,
+        lifecycle,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut rows: Vec<ListedItem> = sqlx::query!(
+        "SELECT i.id, i.order_id, i.merchant_id, i.position, i.product_id, i.product_name, i.category_id, \
+           i.quantity, i.unit_price_minor, i.refunded_quantity, i.created_at, i.updated_at, \
+           o.created_at AS order_created_at, o.deleted_at AS order_deleted_at, o.currency_code \
+         FROM orders.order_items i JOIN orders.orders o ON o.id = i.order_id \
+         WHERE ($1::uuid IS NULL OR i.order_id = $1) \
+           AND ($2::uuid IS NULL OR i.merchant_id = $2) \
+           AND ($3::uuid IS NULL OR i.product_id = $3) \
+           AND ($4 = 'all' OR ($4 = 'active' AND o.deleted_at IS NULL) \
+                OR ($4 = 'trashed' AND o.deleted_at IS NOT NULL)) \
+           AND ($5::timestamptz IS NULL OR (o.created_at, o.id) < ($5, $6) \
               OR ((o.created_at, o.id) = ($5, $6) AND (i.position, i.id) > ($7, $8))) \
-         ORDER BY o.created_at DESC, o.id DESC, i.position, i.id LIMIT $9"
-    ))
-    .bind(order_id)
-    .bind(merchant_id)
-    .bind(product_id)
-    .bind(lifecycle)
-    .bind(cursor.as_ref().map(|cursor| cursor.created_at))
-    .bind(cursor.as_ref().map(|cursor| cursor.order_id))
-    .bind(cursor.as_ref().map(|cursor| cursor.position))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+         ORDER BY o.created_at DESC, o.id DESC, i.position, i.id LIMIT $9",
+        order_id,
+        merchant_id,
+        product_id,
+        lifecycle,
+        cursor.as_ref().map(|cursor| cursor.created_at),
+        cursor.as_ref().map(|cursor| cursor.order_id),
+        cursor.as_ref().map(|cursor| cursor.position),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
+    .map(|row| ListedItem {
+        item: ItemRow {
+            id: row.id,
+            order_id: row.order_id,
+            merchant_id: row.merchant_id,
+            position: row.position,
+            product_id: row.product_id,
+            product_name: row.product_name,
+            category_id: row.category_id,
+            quantity: row.quantity,
+            unit_price_minor: row.unit_price_minor,
+            refunded_quantity: row.refunded_quantity,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        },
+        order_created_at: row.order_created_at,
+        order_deleted_at: row.order_deleted_at,
+        currency_code: row.currency_code,
+    })
     .fetch_all(&mut *conn)
     .await?;
     let page = usize::try_from(page_size).unwrap_or(usize::MAX);

@@ -19,16 +19,13 @@ use crate::access::{self, REFUND};
 use crate::error::OrderError;
 use crate::events::{self, Cause};
 use crate::money;
-use crate::store::{self, ItemRow, OrderRow, RefundLineRow, RefundRow, order_columns, parse_id};
+use crate::store::{self, ItemRow, OrderRow, RefundLineRow, RefundRow, parse_id};
 
 const OPERATION: &str = "RefundOrder";
 /// Longest refund reason.
 const MAX_REASON_CHARS: usize = 500;
 /// The reason of the refund that gives back a payment made on an order cancelled meanwhile.
 pub(crate) const COMPENSATION_REASON: &str = "ORDER_CANCELLED_BEFORE_PAYMENT";
-
-/// The columns of [`RefundRow`].
-const REFUND_COLUMNS: &str = "id, order_id, tax_minor, amount_minor, reason, actor_user_id, created_at";
 
 /// A checked refund line: the item, the units, whether they go back into stock.
 struct Line {
@@ -183,12 +180,12 @@ async fn record(
         sum.saturating_add(line.quantity.saturating_mul(line.item.unit_price_minor))
     });
     for line in lines {
-        let raised = sqlx::query(
+        let raised = sqlx::query!(
             "UPDATE orders.order_items SET refunded_quantity = refunded_quantity + $2, updated_at = now() \
              WHERE id = $1 AND refunded_quantity + $2 <= quantity",
+            line.item.id,
+            line.quantity,
         )
-        .bind(line.item.id)
-        .bind(line.quantity)
         .execute(&mut *conn)
         .await?
         .rows_affected();
@@ -199,10 +196,12 @@ async fn record(
             });
         }
     }
-    let everything: bool = sqlx::query_scalar(
-        "SELECT bool_and(refunded_quantity = quantity) FROM orders.order_items WHERE order_id = $1",
+    // Never NULL: the lines are items of this order, so it has some.
+    let everything = sqlx::query_scalar!(
+        "SELECT bool_and(refunded_quantity = quantity) AS \"everything!\" \
+         FROM orders.order_items WHERE order_id = $1",
+        row.id,
     )
-    .bind(row.id)
     .fetch_one(&mut *conn)
     .await?;
     let outstanding = (row.amount_paid_minor - row.amount_refunded_minor).max(0);
@@ -212,16 +211,18 @@ async fn record(
         let tax = money::tax(lines_sum, row.tax_rate_basis_points);
         ((lines_sum.saturating_add(tax)).min(outstanding), tax)
     };
-    let refund: RefundRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let refund = sqlx::query_as!(
+        RefundRow,
         "INSERT INTO orders.refunds (id, order_id, tax_minor, amount_minor, reason, actor_user_id) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {REFUND_COLUMNS}"
-    )))
-    .bind(Uuid::now_v7())
-    .bind(row.id)
-    .bind(tax.min(amount))
-    .bind(amount)
-    .bind(reason)
-    .bind(cause.actor_user_id)
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         RETURNING id, order_id, tax_minor, amount_minor, reason, actor_user_id, created_at",
+        Uuid::now_v7(),
+        row.id,
+        tax.min(amount),
+        amount,
+        reason,
+        cause.actor_user_id,
+    )
     .fetch_one(&mut *conn)
     .await?;
     let mut line_rows = Vec::with_capacity(lines.len());
@@ -234,30 +235,32 @@ async fn record(
             amount_minor: line.quantity.saturating_mul(line.item.unit_price_minor),
             restock: line.restock,
         };
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO orders.refund_lines (refund_id, position, order_item_id, product_id, quantity, \
                amount_minor, restock) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            refund.id,
+            i32::try_from(position).unwrap_or(i32::MAX),
+            line_row.order_item_id,
+            line_row.product_id,
+            line_row.quantity,
+            line_row.amount_minor,
+            line_row.restock,
         )
-        .bind(refund.id)
-        .bind(i32::try_from(position).unwrap_or(i32::MAX))
-        .bind(line_row.order_item_id)
-        .bind(line_row.product_id)
-        .bind(line_row.quantity)
-        .bind(line_row.amount_minor)
-        .bind(line_row.restock)
         .execute(&mut *conn)
         .await?;
         line_rows.push(line_row);
     }
-    let after: OrderRow = sqlx::query_as(concat!(
+    let after = sqlx::query_as!(
+        OrderRow,
         "UPDATE orders.orders SET amount_refunded_minor = amount_refunded_minor + $2, \
            state = CASE WHEN $3 THEN 'refunded' ELSE 'partially_refunded' END, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        order_columns!()
-    ))
-    .bind(row.id)
-    .bind(amount)
-    .bind(everything)
+         WHERE id = $1 RETURNING id, merchant_id, cashier_id, state, currency_code, subtotal_minor, tax_rate_basis_points, \
+         tax_minor, total_minor, amount_paid_minor, amount_refunded_minor, cancel_reason, \
+         created_at, updated_at, expires_at, paid_at, cancelled_at, deleted_at",
+        row.id,
+        amount,
+        everything,
+    )
     .fetch_one(&mut *conn)
     .await?;
     let items = store::items(&mut *conn, row.id).await?;
@@ -278,35 +281,40 @@ pub(crate) async fn compensate(
     payment_id: Option<&str>,
 ) -> Result<(), OrderError> {
     if let Some(payment_id) = payment_id {
-        let done: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM orders.refunds WHERE payment_id = $1)")
-                .bind(payment_id)
-                .fetch_one(&mut *conn)
-                .await?;
+        let done = sqlx::query_scalar!(
+            "SELECT EXISTS (SELECT 1 FROM orders.refunds WHERE payment_id = $1) AS \"done!\"",
+            payment_id,
+        )
+        .fetch_one(&mut *conn)
+        .await?;
         if done {
             return Ok(());
         }
     }
-    let after: OrderRow = sqlx::query_as(concat!(
+    let after = sqlx::query_as!(
+        OrderRow,
         "UPDATE orders.orders SET amount_paid_minor = amount_paid_minor + $2, \
            amount_refunded_minor = amount_refunded_minor + $3, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        order_columns!()
-    ))
-    .bind(order_id)
-    .bind(add_paid)
-    .bind(amount)
+         WHERE id = $1 RETURNING id, merchant_id, cashier_id, state, currency_code, subtotal_minor, tax_rate_basis_points, \
+         tax_minor, total_minor, amount_paid_minor, amount_refunded_minor, cancel_reason, \
+         created_at, updated_at, expires_at, paid_at, cancelled_at, deleted_at",
+        order_id,
+        add_paid,
+        amount,
+    )
     .fetch_one(&mut *conn)
     .await?;
-    let refund: RefundRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let refund = sqlx::query_as!(
+        RefundRow,
         "INSERT INTO orders.refunds (id, order_id, tax_minor, amount_minor, reason, payment_id) \
-         VALUES ($1, $2, 0, $3, $4, $5) RETURNING {REFUND_COLUMNS}"
-    )))
-    .bind(Uuid::now_v7())
-    .bind(order_id)
-    .bind(amount)
-    .bind(COMPENSATION_REASON)
-    .bind(payment_id)
+         VALUES ($1, $2, 0, $3, $4, $5) \
+         RETURNING id, order_id, tax_minor, amount_minor, reason, actor_user_id, created_at",
+        Uuid::now_v7(),
+        order_id,
+        amount,
+        COMPENSATION_REASON,
+        payment_id,
+    )
     .fetch_one(&mut *conn)
     .await?;
     events::refunded(conn, &after, &[], &refund, &[], &Cause::default()).await?;

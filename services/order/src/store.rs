@@ -9,27 +9,8 @@ use pos_api::pos::order::v1 as pb;
 
 use crate::error::OrderError;
 
-/// The columns of [`OrderRow`], in its field order.
-macro_rules! order_columns {
-    () => {
-        "id, merchant_id, cashier_id, state, currency_code, subtotal_minor, tax_rate_basis_points, \
-         tax_minor, total_minor, amount_paid_minor, amount_refunded_minor, cancel_reason, \
-         created_at, updated_at, expires_at, paid_at, cancelled_at, deleted_at"
-    };
-}
-pub(crate) use order_columns;
-
-/// The columns of [`ItemRow`], prefixed with `i.`.
-macro_rules! item_columns {
-    () => {
-        "i.id, i.order_id, i.merchant_id, i.position, i.product_id, i.product_name, i.category_id, \
-         i.quantity, i.unit_price_minor, i.refunded_quantity, i.created_at, i.updated_at"
-    };
-}
-pub(crate) use item_columns;
-
 /// One row of `orders.orders`.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct OrderRow {
     pub(crate) id: Uuid,
     pub(crate) merchant_id: Uuid,
@@ -52,7 +33,7 @@ pub(crate) struct OrderRow {
 }
 
 /// One row of `orders.order_items`.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct ItemRow {
     pub(crate) id: Uuid,
     pub(crate) order_id: Uuid,
@@ -69,7 +50,7 @@ pub(crate) struct ItemRow {
 }
 
 /// One row of `orders.refunds`.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct RefundRow {
     pub(crate) id: Uuid,
     pub(crate) order_id: Uuid,
@@ -81,7 +62,7 @@ pub(crate) struct RefundRow {
 }
 
 /// One row of `orders.refund_lines`.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct RefundLineRow {
     pub(crate) refund_id: Uuid,
     pub(crate) order_item_id: Uuid,
@@ -242,36 +223,41 @@ impl RefundRow {
 
 /// The order `id`, if any.
 pub(crate) async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<OrderRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        order_columns!(),
-        " FROM orders.orders WHERE id = $1"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        OrderRow,
+        "SELECT id, merchant_id, cashier_id, state, currency_code, subtotal_minor, tax_rate_basis_points, \
+         tax_minor, total_minor, amount_paid_minor, amount_refunded_minor, cancel_reason, \
+         created_at, updated_at, expires_at, paid_at, cancelled_at, deleted_at \
+         FROM orders.orders WHERE id = $1",
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
 
 /// The order `id`, locked for the rest of the transaction.
 pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<OrderRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        order_columns!(),
-        " FROM orders.orders WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        OrderRow,
+        "SELECT id, merchant_id, cashier_id, state, currency_code, subtotal_minor, tax_rate_basis_points, \
+         tax_minor, total_minor, amount_paid_minor, amount_refunded_minor, cancel_reason, \
+         created_at, updated_at, expires_at, paid_at, cancelled_at, deleted_at \
+         FROM orders.orders WHERE id = $1 FOR UPDATE",
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
 
 /// The items of order `id`, in line order.
 pub(crate) async fn items(conn: &mut PgConnection, id: Uuid) -> Result<Vec<ItemRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        item_columns!(),
-        " FROM orders.order_items i WHERE i.order_id = $1 ORDER BY i.position, i.id"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        ItemRow,
+        "SELECT i.id, i.order_id, i.merchant_id, i.position, i.product_id, i.product_name, i.category_id, \
+         i.quantity, i.unit_price_minor, i.refunded_quantity, i.created_at, i.updated_at \
+         FROM orders.order_items i WHERE i.order_id = $1 ORDER BY i.position, i.id",
+        id,
+    )
     .fetch_all(conn)
     .await
 }
@@ -281,19 +267,21 @@ pub(crate) async fn refunds(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<(Vec<RefundRow>, Vec<RefundLineRow>), sqlx::Error> {
-    let refunds: Vec<RefundRow> = sqlx::query_as(
+    let refunds = sqlx::query_as!(
+        RefundRow,
         "SELECT id, order_id, tax_minor, amount_minor, reason, actor_user_id, created_at \
          FROM orders.refunds WHERE order_id = $1 ORDER BY created_at, id",
+        id,
     )
-    .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let lines: Vec<RefundLineRow> = sqlx::query_as(
+    let lines = sqlx::query_as!(
+        RefundLineRow,
         "SELECT l.refund_id, l.order_item_id, l.product_id, l.quantity, l.amount_minor, l.restock \
          FROM orders.refund_lines l JOIN orders.refunds r ON r.id = l.refund_id \
          WHERE r.order_id = $1 ORDER BY l.refund_id, l.position",
+        id,
     )
-    .bind(id)
     .fetch_all(&mut *conn)
     .await?;
     Ok((refunds, lines))

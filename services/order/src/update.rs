@@ -114,23 +114,25 @@ async fn write(
     let now = Utc::now();
     let kept: HashMap<Uuid, &ItemRow> = old_items.iter().map(|item| (item.product_id, item)).collect();
     let wanted: Vec<Uuid> = lines.iter().map(|(product_id, _)| *product_id).collect();
-    sqlx::query("DELETE FROM orders.order_items WHERE order_id = $1 AND NOT (product_id = ANY($2))")
-        .bind(row.id)
-        .bind(&wanted)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM orders.order_items WHERE order_id = $1 AND NOT (product_id = ANY($2))",
+        row.id,
+        &wanted,
+    )
+    .execute(&mut *conn)
+    .await?;
     let mut priced = Vec::with_capacity(lines.len());
     for (position, (product_id, quantity)) in lines.iter().enumerate() {
         if let Some(item) = kept.get(product_id) {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE orders.order_items SET quantity = $2, position = $3, \
                    updated_at = CASE WHEN quantity = $2 AND position = $3 THEN updated_at ELSE $4 END \
                  WHERE id = $1",
+                item.id,
+                *quantity,
+                i32::try_from(position).unwrap_or(i32::MAX),
+                now,
             )
-            .bind(item.id)
-            .bind(quantity)
-            .bind(i32::try_from(position).unwrap_or(i32::MAX))
-            .bind(now)
             .execute(&mut *conn)
             .await?;
             priced.push((*quantity, item.unit_price_minor));
@@ -155,16 +157,16 @@ async fn write(
     let (subtotal, tax, total) = money::totals(priced, row.tax_rate_basis_points);
     let expires_at =
         now + chrono::Duration::from_std(upstream::order_hold(ctx)).map_err(anyhow::Error::from)?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE orders.orders SET subtotal_minor = $2, tax_minor = $3, total_minor = $4, \
            updated_at = $5, expires_at = $6 WHERE id = $1",
+        row.id,
+        subtotal,
+        tax,
+        total,
+        now,
+        expires_at,
     )
-    .bind(row.id)
-    .bind(subtotal)
-    .bind(tax)
-    .bind(total)
-    .bind(now)
-    .bind(expires_at)
     .execute(&mut *conn)
     .await?;
     store::reload(conn, row.id).await

@@ -21,7 +21,10 @@ pub fn lazy_pool(url: &str, max_connections: u32, acquire_timeout: Duration) -> 
 
 /// Whether the database answers a trivial query.
 pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+    sqlx::query_scalar!("SELECT 1 AS one")
+        .fetch_one(pool)
+        .await
+        .map(|_| ())
 }
 
 /// Whether a database error means PostgreSQL is unreachable or overloaded (answer UNAVAILABLE:

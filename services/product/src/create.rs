@@ -20,7 +20,7 @@ use crate::events::{self, Actor};
 use crate::input::{self, ProductFields};
 use crate::slug;
 use crate::stock::ledger;
-use crate::store::{BARCODE_KEY, ProductRow, SLUG_KEY, parse_id, product_columns};
+use crate::store::{BARCODE_KEY, ProductRow, SLUG_KEY, parse_id};
 use crate::upstream;
 
 /// How many times an insert is retried after a slug or generated-barcode collision.
@@ -143,32 +143,35 @@ async fn insert(
     let mut slug = base.clone();
     let mut barcode = new.barcode.clone().unwrap_or_else(barcode::generate_ean13);
     for _ in 0..MAX_ATTEMPTS {
-        sqlx::query("SAVEPOINT create_product")
+        sqlx::query!("SAVEPOINT create_product")
             .execute(&mut *conn)
             .await?;
-        let inserted: Result<ProductRow, sqlx::Error> = sqlx::query_as(concat!(
+        let inserted: Result<ProductRow, sqlx::Error> = sqlx::query_as!(
+            ProductRow,
             "INSERT INTO products.products (id, merchant_id, category_id, name, description, brand, \
              weight_grams, price_minor, currency_code, count_in_stock, barcode, slug) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ",
-            product_columns!()
-        ))
-        .bind(Uuid::now_v7())
-        .bind(new.merchant_id)
-        .bind(new.category_id)
-        .bind(&new.name)
-        .bind(&new.description)
-        .bind(&new.brand)
-        .bind(new.weight_grams)
-        .bind(new.price_minor)
-        .bind(&new.currency_code)
-        .bind(initial_stock)
-        .bind(&barcode)
-        .bind(&slug)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             RETURNING id, merchant_id, category_id, name, description, brand, weight_grams, price_minor, \
+             currency_code, count_in_stock, reserved_quantity, barcode, slug, image_key, \
+             image_content_type, created_at, updated_at, deleted_at",
+            Uuid::now_v7(),
+            new.merchant_id,
+            new.category_id,
+            &new.name,
+            &new.description,
+            &new.brand,
+            new.weight_grams,
+            new.price_minor,
+            &new.currency_code,
+            initial_stock,
+            &barcode,
+            &slug,
+        )
         .fetch_one(&mut *conn)
         .await;
         match inserted {
             Ok(row) => {
-                sqlx::query("RELEASE SAVEPOINT create_product")
+                sqlx::query!("RELEASE SAVEPOINT create_product")
                     .execute(&mut *conn)
                     .await?;
                 return Ok(row);
@@ -181,7 +184,7 @@ async fn insert(
                     Some(BARCODE_KEY) => return Err(ProductError::BarcodeTaken(barcode)),
                     _ => return Err(error.into()),
                 }
-                sqlx::query("ROLLBACK TO SAVEPOINT create_product")
+                sqlx::query!("ROLLBACK TO SAVEPOINT create_product")
                     .execute(&mut *conn)
                     .await?;
             }

@@ -15,7 +15,7 @@ use pos_platform::{AuthContext, ModuleContext};
 use crate::access;
 use crate::error::ProductError;
 use crate::events::{self, Actor, Changes};
-use crate::store::{self, ProductRow, parse_id, product_columns};
+use crate::store::{self, ProductRow, parse_id};
 
 /// Largest product image accepted: 5 MiB.
 pub(crate) const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
@@ -106,14 +106,17 @@ async fn point_at(
     if before.deleted_at.is_some() {
         return Err(ProductError::Trashed(id.to_string()));
     }
-    let updated: ProductRow = sqlx::query_as(concat!(
+    let updated: ProductRow = sqlx::query_as!(
+        ProductRow,
         "UPDATE products.products SET image_key = $2, image_content_type = $3, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        product_columns!()
-    ))
-    .bind(id)
-    .bind(key)
-    .bind(kind.media_type())
+         WHERE id = $1 \
+         RETURNING id, merchant_id, category_id, name, description, brand, weight_grams, price_minor, \
+         currency_code, count_in_stock, reserved_quantity, barcode, slug, image_key, \
+         image_content_type, created_at, updated_at, deleted_at",
+        id,
+        key,
+        kind.media_type(),
+    )
     .fetch_one(&mut *tx)
     .await?;
     let changes = Changes {

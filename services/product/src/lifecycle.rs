@@ -11,7 +11,7 @@ use pos_platform::{AuthContext, ModuleContext};
 use crate::access::{self, Reach};
 use crate::error::ProductError;
 use crate::events::{self, Actor};
-use crate::store::{self, ProductRow, parse_id, product_columns};
+use crate::store::{self, ProductRow, parse_id};
 
 /// Moves a product to the trash (see `ProductService.DeleteProduct`).
 pub(crate) async fn delete_product(
@@ -55,13 +55,16 @@ async fn set_trashed(
         (false, false) => return Err(ProductError::NotTrashed(id.to_string())),
         _ => {}
     }
-    let changed: ProductRow = sqlx::query_as(concat!(
+    let changed: ProductRow = sqlx::query_as!(
+        ProductRow,
         "UPDATE products.products SET deleted_at = CASE WHEN $2 THEN now() END, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        product_columns!()
-    ))
-    .bind(id)
-    .bind(trash)
+         WHERE id = $1 \
+         RETURNING id, merchant_id, category_id, name, description, brand, weight_grams, price_minor, \
+         currency_code, count_in_stock, reserved_quantity, barcode, slug, image_key, \
+         image_content_type, created_at, updated_at, deleted_at",
+        id,
+        trash,
+    )
     .fetch_one(&mut *tx)
     .await?;
     let change = if trash {
@@ -91,8 +94,7 @@ pub(crate) async fn purge_product(
     if current.reserved_quantity > 0 {
         return Err(ProductError::HasPendingReservations(id.to_string()));
     }
-    sqlx::query("DELETE FROM products.products WHERE id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM products.products WHERE id = $1", id)
         .execute(&mut *tx)
         .await?;
     events::lifecycle_changed(
@@ -118,14 +120,17 @@ pub(crate) async fn restore_trashed_products(
 ) -> Result<pb::RestoreTrashedProductsResponse, ProductError> {
     let merchant = merchant_in_reach(auth, &request.merchant_id)?;
     let mut tx = ctx.db.begin().await?;
-    let restored: Vec<(Uuid, Uuid)> = sqlx::query_as(
+    let restored: Vec<(Uuid, Uuid)> = sqlx::query!(
         "UPDATE products.products SET deleted_at = NULL, updated_at = now() \
          WHERE deleted_at IS NOT NULL AND ($1::uuid IS NULL OR merchant_id = $1) \
          RETURNING id, merchant_id",
+        merchant,
     )
-    .bind(merchant)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| (row.id, row.merchant_id))
+    .collect();
     let actor = Actor::of(auth);
     for (id, merchant_id) in &restored {
         events::lifecycle_changed(&mut tx, &actor, *id, *merchant_id, LifecycleChange::Restored).await?;
@@ -148,14 +153,17 @@ pub(crate) async fn purge_trashed_products(
 ) -> Result<pb::PurgeTrashedProductsResponse, ProductError> {
     let merchant = merchant_in_reach(auth, &request.merchant_id)?;
     let mut tx = ctx.db.begin().await?;
-    let purged: Vec<(Uuid, Uuid, Option<String>)> = sqlx::query_as(
+    let purged: Vec<(Uuid, Uuid, Option<String>)> = sqlx::query!(
         "DELETE FROM products.products \
          WHERE deleted_at IS NOT NULL AND reserved_quantity = 0 AND ($1::uuid IS NULL OR merchant_id = $1) \
          RETURNING id, merchant_id, image_key",
+        merchant,
     )
-    .bind(merchant)
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|row| (row.id, row.merchant_id, row.image_key))
+    .collect();
     let actor = Actor::of(auth);
     for (id, merchant_id, _) in &purged {
         events::lifecycle_changed(&mut tx, &actor, *id, *merchant_id, LifecycleChange::Purged).await?;

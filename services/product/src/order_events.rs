@@ -169,17 +169,18 @@ async fn restock(
         }
     }
     for (product_id, quantity) in quantities {
-        let after: Option<(Uuid, i64, i64)> = sqlx::query_as(
+        let after: Option<(Uuid, i64, i64)> = sqlx::query!(
             "UPDATE products.products SET count_in_stock = count_in_stock + $2, updated_at = now() \
              WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM products.stock_movements \
                  WHERE product_id = $1 AND reason = 'refund' AND reference = $3) \
              RETURNING merchant_id, count_in_stock, reserved_quantity",
+            product_id,
+            quantity,
+            &reference,
         )
-        .bind(product_id)
-        .bind(quantity)
-        .bind(&reference)
         .fetch_optional(&mut *conn)
-        .await?;
+        .await?
+        .map(|row| (row.merchant_id, row.count_in_stock, row.reserved_quantity));
         let Some((merchant_id, quantity_after, reserved_after)) = after else {
             // Purged since, or restocked for this refund already.
             continue;
@@ -213,10 +214,10 @@ fn invalidate_hook(ctx: ModuleContext) -> AfterApply {
             let Some((order_id, mut products)) = products else {
                 return;
             };
-            match sqlx::query_scalar::<_, Uuid>(
+            match sqlx::query_scalar!(
                 "SELECT product_id FROM products.stock_reservation_lines WHERE order_id = $1",
+                order_id,
             )
-            .bind(order_id)
             .fetch_all(&ctx.db)
             .await
             {

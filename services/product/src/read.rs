@@ -56,13 +56,15 @@ pub(crate) async fn lookup_product_by_barcode(
         return Err(ProductError::PermissionMissing(access::READ));
     }
     let mut conn = ctx.db.acquire().await?;
-    let row: Option<ProductRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        product_columns!(),
-        " FROM products.products WHERE merchant_id = $1 AND barcode = $2 AND deleted_at IS NULL"
-    ))
-    .bind(merchant_id)
-    .bind(barcode)
+    let row: Option<ProductRow> = sqlx::query_as!(
+        ProductRow,
+        "SELECT id, merchant_id, category_id, name, description, brand, weight_grams, price_minor, \
+         currency_code, count_in_stock, reserved_quantity, barcode, slug, image_key, \
+         image_content_type, created_at, updated_at, deleted_at \
+         FROM products.products WHERE merchant_id = $1 AND barcode = $2 AND deleted_at IS NULL",
+        merchant_id,
+        barcode,
+    )
     .fetch_optional(&mut *conn)
     .await?;
     let row = row.ok_or_else(|| ProductError::BarcodeNotFound(barcode.to_owned()))?;
@@ -164,8 +166,9 @@ struct Filters<'a> {
     descending: bool,
 }
 
-/// The `WHERE` clause of every listing: $1 lifecycle, $2 ILIKE pattern, $3 merchant, $4 category
-/// ids, $5/$6 lowest price currency/amount, $7/$8 highest price currency/amount.
+/// The `WHERE` clause of the page query (the count filters alike): $1 lifecycle, $2 ILIKE
+/// pattern, $3 merchant, $4 category ids, $5/$6 lowest price currency/amount, $7/$8 highest price
+/// currency/amount.
 const LIST_FILTERS: &str = " WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL) \
         OR ($1 = 'trashed' AND deleted_at IS NOT NULL)) \
     AND ($2 = '' OR name ILIKE $2 OR brand ILIKE $2 OR slug ILIKE $2 OR barcode ILIKE $2) \
@@ -228,17 +231,25 @@ pub(crate) async fn list_products(
     };
 
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT count(*) FROM products.products{LIST_FILTERS}"
-    )))
-    .bind(lifecycle)
-    .bind(&pattern)
-    .bind(merchant_id)
-    .bind(category_ids.as_deref())
-    .bind(min_price.as_ref().map(|(currency, _)| currency))
-    .bind(min_price.as_ref().map(|(_, amount)| amount))
-    .bind(max_price.as_ref().map(|(currency, _)| currency))
-    .bind(max_price.as_ref().map(|(_, amount)| amount))
+    // Filters alike with `LIST_FILTERS` (the page below).
+    let total: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM products.products \
+         WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL) \
+             OR ($1 = 'trashed' AND deleted_at IS NOT NULL)) \
+         AND ($2 = '' OR name ILIKE $2 OR brand ILIKE $2 OR slug ILIKE $2 OR barcode ILIKE $2) \
+         AND ($3::uuid IS NULL OR merchant_id = $3) \
+         AND ($4::uuid[] IS NULL OR category_id = ANY($4)) \
+         AND ($5::text IS NULL OR (currency_code = $5 AND price_minor >= $6)) \
+         AND ($7::text IS NULL OR (currency_code = $7 AND price_minor <= $8))",
+        lifecycle,
+        &pattern,
+        merchant_id,
+        category_ids.as_deref(),
+        min_price.as_ref().map(|(currency, _)| currency),
+        min_price.as_ref().map(|(_, amount)| amount),
+        max_price.as_ref().map(|(currency, _)| currency),
+        max_price.as_ref().map(|(_, amount)| amount),
+    )
     .fetch_one(&mut *conn)
     .await?;
 

@@ -10,8 +10,8 @@ use pos_api::pos::product::v1 as pb;
 
 use crate::error::ProductError;
 
-/// Columns of `products.products`, in [`ProductRow`] order (a macro, so queries stay
-/// `&'static str`).
+/// Columns of `products.products`, in [`ProductRow`] order, for the listing whose SQL is built at
+/// run time (the checked statements spell them out).
 macro_rules! product_columns {
     () => {
         "id, merchant_id, category_id, name, description, brand, weight_grams, price_minor, \
@@ -113,24 +113,28 @@ pub(crate) fn parse_id(field: &str, value: &str) -> Result<Uuid, ProductError> {
 
 /// The product with `id`, trashed or not.
 pub(crate) async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<ProductRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        product_columns!(),
-        " FROM products.products WHERE id = $1"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        ProductRow,
+        "SELECT id, merchant_id, category_id, name, description, brand, weight_grams, price_minor, \
+         currency_code, count_in_stock, reserved_quantity, barcode, slug, image_key, \
+         image_content_type, created_at, updated_at, deleted_at \
+         FROM products.products WHERE id = $1",
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
 
 /// The product with `id`, locked until the transaction ends; `NOT_FOUND` when there is none.
 pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<ProductRow, ProductError> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        product_columns!(),
-        " FROM products.products WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        ProductRow,
+        "SELECT id, merchant_id, category_id, name, description, brand, weight_grams, price_minor, \
+         currency_code, count_in_stock, reserved_quantity, barcode, slug, image_key, \
+         image_content_type, created_at, updated_at, deleted_at \
+         FROM products.products WHERE id = $1 FOR UPDATE",
+        id,
+    )
     .fetch_optional(conn)
     .await?
     .ok_or_else(|| ProductError::NotFound(id.to_string()))

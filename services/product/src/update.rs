@@ -12,7 +12,7 @@ use crate::barcode;
 use crate::error::ProductError;
 use crate::events::{self, Actor, Changes};
 use crate::input::{self, ProductFields};
-use crate::store::{self, BARCODE_KEY, ProductRow, parse_id, product_columns};
+use crate::store::{self, BARCODE_KEY, ProductRow, parse_id};
 use crate::upstream;
 
 /// How many generated barcodes are tried before giving up.
@@ -121,29 +121,32 @@ async fn write(
         } else {
             row.barcode.clone()
         };
-        sqlx::query("SAVEPOINT update_product")
+        sqlx::query!("SAVEPOINT update_product")
             .execute(&mut *conn)
             .await?;
-        let updated: Result<ProductRow, sqlx::Error> = sqlx::query_as(concat!(
+        let updated: Result<ProductRow, sqlx::Error> = sqlx::query_as!(
+            ProductRow,
             "UPDATE products.products SET category_id = $2, name = $3, description = $4, brand = $5, \
              weight_grams = $6, price_minor = $7, currency_code = $8, barcode = $9, updated_at = now() \
-             WHERE id = $1 RETURNING ",
-            product_columns!()
-        ))
-        .bind(row.id)
-        .bind(row.category_id)
-        .bind(&row.name)
-        .bind(&row.description)
-        .bind(&row.brand)
-        .bind(row.weight_grams)
-        .bind(row.price_minor)
-        .bind(&row.currency_code)
-        .bind(&barcode)
+             WHERE id = $1 \
+             RETURNING id, merchant_id, category_id, name, description, brand, weight_grams, price_minor, \
+             currency_code, count_in_stock, reserved_quantity, barcode, slug, image_key, \
+             image_content_type, created_at, updated_at, deleted_at",
+            row.id,
+            row.category_id,
+            &row.name,
+            &row.description,
+            &row.brand,
+            row.weight_grams,
+            row.price_minor,
+            &row.currency_code,
+            &barcode,
+        )
         .fetch_one(&mut *conn)
         .await;
         match updated {
             Ok(updated) => {
-                sqlx::query("RELEASE SAVEPOINT update_product")
+                sqlx::query!("RELEASE SAVEPOINT update_product")
                     .execute(&mut *conn)
                     .await?;
                 return Ok(updated);
@@ -152,7 +155,7 @@ async fn write(
                 if !generate_barcode {
                     return Err(ProductError::BarcodeTaken(barcode));
                 }
-                sqlx::query("ROLLBACK TO SAVEPOINT update_product")
+                sqlx::query!("ROLLBACK TO SAVEPOINT update_product")
                     .execute(&mut *conn)
                     .await?;
             }

@@ -24,7 +24,7 @@ pub struct Rebuilt {
 /// Empties the rollups and recomputes them from the facts, in one transaction.
 pub async fn rebuild(db: &PgPool) -> Result<Rebuilt, sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "LOCK TABLE reports.sales, reports.sale_lines, reports.refunds, reports.refund_lines, reports.payments \
          IN SHARE MODE",
     )
@@ -37,16 +37,17 @@ pub async fn rebuild(db: &PgPool) -> Result<Rebuilt, sqlx::Error> {
     rollup::add_sales(&mut tx, Facts::All).await?;
     rollup::add_refunds(&mut tx, Facts::All).await?;
     rollup::add_payments(&mut tx, Facts::All).await?;
-    let (sales, refunds, payments): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM reports.sales), (SELECT count(*) FROM reports.refunds), \
-         (SELECT count(*) FROM reports.payments)",
+    let counted = sqlx::query!(
+        r#"SELECT (SELECT count(*) FROM reports.sales) AS "sales!",
+                  (SELECT count(*) FROM reports.refunds) AS "refunds!",
+                  (SELECT count(*) FROM reports.payments) AS "payments!""#,
     )
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(Rebuilt {
-        sales,
-        refunds,
-        payments,
+        sales: counted.sales,
+        refunds: counted.refunds,
+        payments: counted.payments,
     })
 }

@@ -46,10 +46,12 @@ async fn user_lifecycle_changed(
     })?;
     match LifecycleChange::try_from(event.change) {
         Ok(LifecycleChange::Trashed) => {
-            sqlx::query("INSERT INTO roles.trashed_users (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "INSERT INTO roles.trashed_users (user_id) VALUES ($1) ON CONFLICT DO NOTHING",
+                user_id,
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         Ok(LifecycleChange::Restored) => {
             forget_trashed(tx, user_id).await?;
@@ -57,8 +59,7 @@ async fn user_lifecycle_changed(
         Ok(LifecycleChange::Purged) => {
             forget_trashed(tx, user_id).await?;
             store::lock_user_grants(tx, user_id).await?;
-            let dropped = sqlx::query("DELETE FROM roles.grants WHERE user_id = $1")
-                .bind(user_id)
+            let dropped = sqlx::query!("DELETE FROM roles.grants WHERE user_id = $1", user_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -72,8 +73,7 @@ async fn user_lifecycle_changed(
 }
 
 async fn forget_trashed(tx: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM roles.trashed_users WHERE user_id = $1")
-        .bind(user_id)
+    sqlx::query!("DELETE FROM roles.trashed_users WHERE user_id = $1", user_id)
         .execute(tx)
         .await?;
     Ok(())
@@ -123,17 +123,19 @@ mod tests {
     }
 
     async fn grant(pool: &PgPool, user_id: Uuid, role_id: Uuid, merchant_id: Option<Uuid>) {
-        sqlx::query("INSERT INTO roles.grants (user_id, role_id, merchant_id) VALUES ($1, $2, $3)")
-            .bind(user_id)
-            .bind(role_id)
-            .bind(merchant_id)
-            .execute(pool)
-            .await
-            .unwrap();
+        sqlx::query!(
+            "INSERT INTO roles.grants (user_id, role_id, merchant_id) VALUES ($1, $2, $3)",
+            user_id,
+            role_id,
+            merchant_id,
+        )
+        .execute(pool)
+        .await
+        .unwrap();
     }
 
     async fn trashed(pool: &PgPool) -> Vec<Uuid> {
-        sqlx::query_scalar("SELECT user_id FROM roles.trashed_users")
+        sqlx::query_scalar!("SELECT user_id FROM roles.trashed_users")
             .fetch_all(pool)
             .await
             .unwrap()
@@ -166,11 +168,11 @@ mod tests {
         assert!(store::user_grants(&mut conn, user).await.unwrap().is_empty());
         assert_eq!(store::user_grants(&mut conn, other).await.unwrap().len(), 1);
         assert!(trashed(&db.pool).await.is_empty());
-        let announced: Vec<Vec<u8>> = sqlx::query_scalar(
+        let announced: Vec<Vec<u8>> = sqlx::query_scalar!(
             "SELECT payload FROM roles.outbox WHERE event_type = $1 AND aggregate_id = $2",
+            UserRolesChanged::full_name(),
+            user.to_string(),
         )
-        .bind(UserRolesChanged::full_name())
-        .bind(user.to_string())
         .fetch_all(&db.pool)
         .await
         .unwrap();
@@ -187,7 +189,7 @@ mod tests {
 
         apply(&db.pool, &lifecycle(Uuid::now_v7(), LifecycleChange::Purged)).await;
 
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM roles.outbox")
+        let count: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM roles.outbox"#)
             .fetch_one(&db.pool)
             .await
             .unwrap();

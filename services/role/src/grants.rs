@@ -13,7 +13,7 @@ use pos_platform::{AuthContext, ModuleContext};
 use crate::catalogue::{ADMIN_ROLE_ID, BuiltInScope, built_in_scope};
 use crate::error::RoleError;
 use crate::events::{self, Actor};
-use crate::store::{self, RoleRow, UserGrants, parse_id, parse_optional_id, role_columns};
+use crate::store::{self, RoleRow, UserGrants, parse_id, parse_optional_id};
 
 /// Advisory lock serialising revocations of `admin`, so two admins revoking each other at the
 /// same time cannot both succeed ("roleadmn").
@@ -77,12 +77,12 @@ pub(crate) async fn grant_role(
 
     let mut tx = ctx.db.begin().await?;
     // The role first (shared: it may not be trashed or purged meanwhile), then the user's grants.
-    let role: RoleRow = sqlx::query_as(concat!(
-        "SELECT ",
-        role_columns!(),
-        " FROM roles.roles WHERE id = $1 FOR SHARE"
-    ))
-    .bind(role_id)
+    let role = sqlx::query_as!(
+        RoleRow,
+        "SELECT id, name, description, permissions, built_in, created_at, updated_at, deleted_at \
+         FROM roles.roles WHERE id = $1 FOR SHARE",
+        role_id,
+    )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| RoleError::RoleNotFound(role_id.to_string()))?;
@@ -113,15 +113,15 @@ pub(crate) async fn grant_role(
     if conflict {
         return Err(RoleError::MerchantScopeConflict);
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO roles.grants (user_id, role_id, merchant_id, cashier_id, granted_by_user_id) \
          VALUES ($1, $2, $3, $4, $5)",
+        user_id,
+        role_id,
+        scope.merchant_id,
+        scope.cashier_id,
+        auth.user_id(),
     )
-    .bind(user_id)
-    .bind(role_id)
-    .bind(scope.merchant_id)
-    .bind(scope.cashier_id)
-    .bind(auth.user_id())
     .execute(&mut *tx)
     .await?;
     events::user_roles_changed(&mut tx, &Actor::of(auth), user_id).await?;
@@ -146,29 +146,31 @@ pub(crate) async fn revoke_role(
     let role_id = parse_id("role_id", &request.role_id)?;
     let mut tx = ctx.db.begin().await?;
     if role_id == ADMIN_ROLE_ID {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LAST_ADMIN_LOCK)
+        sqlx::query!("SELECT pg_advisory_xact_lock($1)", LAST_ADMIN_LOCK)
             .execute(&mut *tx)
             .await?;
     }
     store::lock_user_grants(&mut tx, user_id).await?;
-    let held: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM roles.grants WHERE user_id = $1 AND role_id = $2)")
-            .bind(user_id)
-            .bind(role_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let held: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM roles.grants WHERE user_id = $1 AND role_id = $2) AS "held!""#,
+        user_id,
+        role_id,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if !held {
         return Err(RoleError::RoleNotGranted(role_id.to_string()));
     }
     if role_id == ADMIN_ROLE_ID && is_last_active_admin(&mut tx, user_id).await? {
         return Err(RoleError::LastAdmin);
     }
-    sqlx::query("DELETE FROM roles.grants WHERE user_id = $1 AND role_id = $2")
-        .bind(user_id)
-        .bind(role_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM roles.grants WHERE user_id = $1 AND role_id = $2",
+        user_id,
+        role_id,
+    )
+    .execute(&mut *tx)
+    .await?;
     events::user_roles_changed(&mut tx, &Actor::of(auth), user_id).await?;
     tx.commit().await?;
     Ok(pb::RevokeRoleResponse {})
@@ -201,13 +203,14 @@ fn check_scope(role_id: Uuid, scope: Scope) -> Result<(), RoleError> {
 /// Whether `user_id` is an active (untrashed) holder of `admin` and no other active user holds
 /// it. Trashed users come from the projection of the user module's events.
 async fn is_last_active_admin(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT NOT EXISTS (SELECT 1 FROM roles.trashed_users WHERE user_id = $1) \
-            AND NOT EXISTS (SELECT 1 FROM roles.grants AS g WHERE g.role_id = $2 AND g.user_id <> $1 \
-                            AND NOT EXISTS (SELECT 1 FROM roles.trashed_users AS t WHERE t.user_id = g.user_id))",
+    sqlx::query_scalar!(
+        r#"SELECT NOT EXISTS (SELECT 1 FROM roles.trashed_users WHERE user_id = $1)
+            AND NOT EXISTS (SELECT 1 FROM roles.grants AS g WHERE g.role_id = $2 AND g.user_id <> $1
+                            AND NOT EXISTS (SELECT 1 FROM roles.trashed_users AS t WHERE t.user_id = g.user_id))
+            AS "last!""#,
+        user_id,
+        ADMIN_ROLE_ID,
     )
-    .bind(user_id)
-    .bind(ADMIN_ROLE_ID)
     .fetch_one(conn)
     .await
 }
@@ -277,12 +280,14 @@ mod tests {
     }
 
     async fn grant_admin(pool: &sqlx::PgPool, user_id: Uuid) {
-        sqlx::query("INSERT INTO roles.grants (user_id, role_id) VALUES ($1, $2)")
-            .bind(user_id)
-            .bind(ADMIN_ROLE_ID)
-            .execute(pool)
-            .await
-            .unwrap();
+        sqlx::query!(
+            "INSERT INTO roles.grants (user_id, role_id) VALUES ($1, $2)",
+            user_id,
+            ADMIN_ROLE_ID,
+        )
+        .execute(pool)
+        .await
+        .unwrap();
     }
 
     #[tokio::test]
@@ -294,8 +299,7 @@ mod tests {
         let mut conn = db.pool.acquire().await.unwrap();
         assert!(!is_last_active_admin(&mut conn, active).await.unwrap());
 
-        sqlx::query("INSERT INTO roles.trashed_users (user_id) VALUES ($1)")
-            .bind(trashed)
+        sqlx::query!("INSERT INTO roles.trashed_users (user_id) VALUES ($1)", trashed)
             .execute(&mut *conn)
             .await
             .unwrap();

@@ -11,7 +11,7 @@ use pos_platform::{AuthContext, ModuleContext};
 
 use crate::error::RoleError;
 use crate::events::{self, Actor};
-use crate::store::{self, RoleRow, parse_id, role_columns};
+use crate::store::{self, RoleRow, parse_id};
 
 /// Moves a custom role to the trash (see `RoleService.DeleteRole`).
 pub(crate) async fn delete_role(
@@ -82,11 +82,12 @@ pub(crate) async fn restore_trashed_roles(
     auth: &AuthContext,
 ) -> Result<pb::RestoreTrashedRolesResponse, RoleError> {
     let mut tx = ctx.db.begin().await?;
-    let restored: Vec<RoleRow> = sqlx::query_as(concat!(
+    let restored: Vec<RoleRow> = sqlx::query_as!(
+        RoleRow,
         "UPDATE roles.roles SET deleted_at = NULL, updated_at = now() \
-         WHERE deleted_at IS NOT NULL RETURNING ",
-        role_columns!()
-    ))
+         WHERE deleted_at IS NOT NULL \
+         RETURNING id, name, description, permissions, built_in, created_at, updated_at, deleted_at",
+    )
     .fetch_all(&mut *tx)
     .await?;
     let actor = Actor::of(auth);
@@ -105,11 +106,11 @@ pub(crate) async fn purge_trashed_roles(
     auth: &AuthContext,
 ) -> Result<pb::PurgeTrashedRolesResponse, RoleError> {
     let mut tx = ctx.db.begin().await?;
-    let trashed: Vec<RoleRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        role_columns!(),
-        " FROM roles.roles WHERE deleted_at IS NOT NULL ORDER BY id FOR UPDATE"
-    ))
+    let trashed: Vec<RoleRow> = sqlx::query_as!(
+        RoleRow,
+        "SELECT id, name, description, permissions, built_in, created_at, updated_at, deleted_at \
+         FROM roles.roles WHERE deleted_at IS NOT NULL ORDER BY id FOR UPDATE",
+    )
     .fetch_all(&mut *tx)
     .await?;
     purge(&mut tx, &Actor::of(auth), &trashed).await?;
@@ -120,13 +121,14 @@ pub(crate) async fn purge_trashed_roles(
 }
 
 async fn set_trashed(conn: &mut PgConnection, id: Uuid, trashed: bool) -> Result<RoleRow, sqlx::Error> {
-    sqlx::query_as(concat!(
+    sqlx::query_as!(
+        RoleRow,
         "UPDATE roles.roles SET deleted_at = CASE WHEN $2 THEN now() END, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        role_columns!()
-    ))
-    .bind(id)
-    .bind(trashed)
+         WHERE id = $1 \
+         RETURNING id, name, description, permissions, built_in, created_at, updated_at, deleted_at",
+        id,
+        trashed,
+    )
     .fetch_one(conn)
     .await
 }
@@ -138,22 +140,20 @@ async fn purge(conn: &mut PgConnection, actor: &Actor, roles: &[RoleRow]) -> Res
         return Ok(());
     }
     let ids: Vec<Uuid> = roles.iter().map(|role| role.id).collect();
-    let holders: Vec<Uuid> = sqlx::query_scalar(
+    let holders: Vec<Uuid> = sqlx::query_scalar!(
         "SELECT DISTINCT user_id FROM roles.grants WHERE role_id = ANY($1) ORDER BY user_id",
+        &ids,
     )
-    .bind(&ids)
     .fetch_all(&mut *conn)
     .await?;
     // Locked in id order, like every other writer of a user's grants, after the roles.
     for user_id in &holders {
         store::lock_user_grants(conn, *user_id).await?;
     }
-    sqlx::query("DELETE FROM roles.grants WHERE role_id = ANY($1)")
-        .bind(&ids)
+    sqlx::query!("DELETE FROM roles.grants WHERE role_id = ANY($1)", &ids)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM roles.roles WHERE id = ANY($1)")
-        .bind(&ids)
+    sqlx::query!("DELETE FROM roles.roles WHERE id = ANY($1)", &ids)
         .execute(&mut *conn)
         .await?;
     for user_id in &holders {

@@ -13,7 +13,7 @@ use crate::catalogue::{self, ADMIN_ROLE_ID};
 use crate::error::RoleError;
 use crate::events::{self, Actor};
 use crate::input::{NewRole, RoleChanges};
-use crate::store::{self, RoleRow, parse_id, role_columns};
+use crate::store::{self, RoleRow, parse_id};
 use pos_platform::idempotency::{Claim, IdempotencyKey};
 
 /// Longest free-text query accepted.
@@ -49,17 +49,6 @@ struct Cursor {
     id: Uuid,
 }
 
-/// The `WHERE` clause of every listing: $1 lifecycle, $2 ILIKE pattern, $3 permission, $4 the
-/// id of `admin` (which holds every permission of the catalogue).
-macro_rules! list_filters {
-    () => {
-        " WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL) \
-              OR ($1 = 'trashed' AND deleted_at IS NOT NULL)) \
-           AND ($2 = '' OR name ILIKE $2 OR description ILIKE $2) \
-           AND ($3 = '' OR $3 = ANY (permissions) OR id = $4)"
-    };
-}
-
 /// Lists roles by name, page by page (see `RoleService.ListRoles`).
 pub(crate) async fn list_roles(
     ctx: &ModuleContext,
@@ -93,27 +82,39 @@ pub(crate) async fn list_roles(
     };
 
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(concat!("SELECT count(*) FROM roles.roles", list_filters!()))
-        .bind(lifecycle)
-        .bind(&pattern)
-        .bind(permission)
-        .bind(ADMIN_ROLE_ID)
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut rows: Vec<RoleRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        role_columns!(),
-        " FROM roles.roles",
-        list_filters!(),
-        " AND ($5::text IS NULL OR (name, id) > ($5, $6)) ORDER BY name, id LIMIT $7"
-    ))
-    .bind(lifecycle)
-    .bind(&pattern)
-    .bind(permission)
-    .bind(ADMIN_ROLE_ID)
-    .bind(cursor.as_ref().map(|cursor| cursor.name.clone()))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+    // The count and the page filter alike: $1 lifecycle, $2 ILIKE pattern, $3 permission, $4 the
+    // id of `admin` (which holds every permission of the catalogue).
+    let total: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "total!" FROM roles.roles
+           WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL)
+                  OR ($1 = 'trashed' AND deleted_at IS NOT NULL))
+             AND ($2 = '' OR name ILIKE $2 OR description ILIKE $2)
+             AND ($3 = '' OR $3 = ANY (permissions) OR id = $4)"#,
+        lifecycle,
+        &pattern,
+        permission,
+        ADMIN_ROLE_ID,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut rows: Vec<RoleRow> = sqlx::query_as!(
+        RoleRow,
+        r#"SELECT id, name, description, permissions, built_in, created_at, updated_at, deleted_at
+           FROM roles.roles
+           WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL)
+                  OR ($1 = 'trashed' AND deleted_at IS NOT NULL))
+             AND ($2 = '' OR name ILIKE $2 OR description ILIKE $2)
+             AND ($3 = '' OR $3 = ANY (permissions) OR id = $4)
+             AND ($5::text IS NULL OR (name, id) > ($5, $6))
+           ORDER BY name, id LIMIT $7"#,
+        lifecycle,
+        &pattern,
+        permission,
+        ADMIN_ROLE_ID,
+        cursor.as_ref().map(|cursor| cursor.name.clone()),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
 
@@ -169,15 +170,15 @@ pub(crate) async fn create_role(
     if store::name_taken(&mut tx, &new.name, None).await? {
         return Err(RoleError::NameTaken(new.name));
     }
-    let role: RoleRow = sqlx::query_as(concat!(
+    let role: RoleRow = sqlx::query_as!(
+        RoleRow,
         "INSERT INTO roles.roles (id, name, description, permissions) VALUES ($1, $2, $3, $4) \
-         RETURNING ",
-        role_columns!()
-    ))
-    .bind(Uuid::now_v7())
-    .bind(&new.name)
-    .bind(&new.description)
-    .bind(&new.permissions)
+         RETURNING id, name, description, permissions, built_in, created_at, updated_at, deleted_at",
+        Uuid::now_v7(),
+        &new.name,
+        &new.description,
+        &new.permissions,
+    )
     .fetch_one(&mut *tx)
     .await
     .map_err(|error| store::write_error(error, &new.name))?;
@@ -235,15 +236,16 @@ pub(crate) async fn update_role(
         });
     }
     let new_name = name.clone().unwrap_or_default();
-    let updated: RoleRow = sqlx::query_as(concat!(
+    let updated: RoleRow = sqlx::query_as!(
+        RoleRow,
         "UPDATE roles.roles SET name = COALESCE($2, name), description = COALESCE($3, description), \
-         permissions = COALESCE($4, permissions), updated_at = now() WHERE id = $1 RETURNING ",
-        role_columns!()
-    ))
-    .bind(id)
-    .bind(name)
-    .bind(description)
-    .bind(permissions)
+         permissions = COALESCE($4, permissions), updated_at = now() WHERE id = $1 \
+         RETURNING id, name, description, permissions, built_in, created_at, updated_at, deleted_at",
+        id,
+        name.as_deref(),
+        description.as_deref(),
+        permissions.as_deref(),
+    )
     .fetch_one(&mut *tx)
     .await
     .map_err(|error| store::write_error(error, &new_name))?;

@@ -13,19 +13,11 @@ use crate::catalogue::{self, ADMIN_ROLE_ID};
 use crate::error::RoleError;
 use pos_platform::db::unique_violation;
 
-/// Columns of `roles.roles`, in [`RoleRow`] order (a macro, so queries stay `&'static str`).
-macro_rules! role_columns {
-    () => {
-        "id, name, description, permissions, built_in, created_at, updated_at, deleted_at"
-    };
-}
-pub(crate) use role_columns;
-
 /// Name of the unique index on role names.
 const NAME_KEY: &str = "roles_name_key";
 
 /// One role as stored.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RoleRow {
     pub(crate) id: Uuid,
     pub(crate) name: String,
@@ -63,14 +55,13 @@ impl RoleRow {
 }
 
 /// A grant joined with its role.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct GrantRow {
     pub(crate) user_id: Uuid,
     pub(crate) merchant_id: Option<Uuid>,
     pub(crate) cashier_id: Option<Uuid>,
     pub(crate) granted_by_user_id: Option<Uuid>,
     pub(crate) granted_at: DateTime<Utc>,
-    #[sqlx(flatten)]
     pub(crate) role: RoleRow,
 }
 
@@ -151,12 +142,12 @@ pub(crate) fn parse_optional_id(field: &str, value: &str) -> Result<Option<Uuid>
 
 /// The role with `id`, trashed or not.
 pub(crate) async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<RoleRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        role_columns!(),
-        " FROM roles.roles WHERE id = $1"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        RoleRow,
+        "SELECT id, name, description, permissions, built_in, created_at, updated_at, deleted_at \
+         FROM roles.roles WHERE id = $1",
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
@@ -164,12 +155,12 @@ pub(crate) async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Rol
 /// The role with `id`, locked for update until the transaction ends; `NOT_FOUND` when there is
 /// none.
 pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<RoleRow, RoleError> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        role_columns!(),
-        " FROM roles.roles WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        RoleRow,
+        "SELECT id, name, description, permissions, built_in, created_at, updated_at, deleted_at \
+         FROM roles.roles WHERE id = $1 FOR UPDATE",
+        id,
+    )
     .fetch_optional(conn)
     .await?
     .ok_or_else(|| RoleError::RoleNotFound(id.to_string()))
@@ -181,11 +172,13 @@ pub(crate) async fn name_taken(
     name: &str,
     except: Option<Uuid>,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM roles.roles WHERE name = $1 AND id IS DISTINCT FROM $2)")
-        .bind(name)
-        .bind(except)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM roles.roles WHERE name = $1 AND id IS DISTINCT FROM $2) AS "taken!""#,
+        name,
+        except,
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Maps a write's error: a duplicate name (a concurrent writer won the race) is
@@ -203,26 +196,48 @@ pub(crate) async fn user_grants(
     conn: &mut PgConnection,
     user_id: Uuid,
 ) -> Result<Vec<GrantRow>, sqlx::Error> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT g.user_id, g.merchant_id, g.cashier_id, g.granted_by_user_id, \
                 g.created_at AS granted_at, r.id, r.name, r.description, r.permissions, \
                 r.built_in, r.created_at, r.updated_at, r.deleted_at \
          FROM roles.grants AS g JOIN roles.roles AS r ON r.id = g.role_id \
          WHERE g.user_id = $1 ORDER BY r.name",
+        user_id,
     )
-    .bind(user_id)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| GrantRow {
+            user_id: row.user_id,
+            merchant_id: row.merchant_id,
+            cashier_id: row.cashier_id,
+            granted_by_user_id: row.granted_by_user_id,
+            granted_at: row.granted_at,
+            role: RoleRow {
+                id: row.id,
+                name: row.name,
+                description: row.description,
+                permissions: row.permissions,
+                built_in: row.built_in,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+                deleted_at: row.deleted_at,
+            },
+        })
+        .collect())
 }
 
 /// Serialises changes to one user's grants until the transaction ends, so that concurrent
 /// grants cannot bind the user to two merchants and each `UserRolesChanged` sees the previous
 /// change.
 pub(crate) async fn lock_user_grants(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('roles.grants:' || $1::text, 0))")
-        .bind(user_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('roles.grants:' || $1::uuid::text, 0))",
+        user_id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

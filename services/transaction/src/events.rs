@@ -131,7 +131,7 @@ pub(crate) async fn lifecycle_changed(
 }
 
 /// The totals of one completed settlement.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SettlementRow {
     pub(crate) id: Uuid,
     pub(crate) merchant_id: Uuid,

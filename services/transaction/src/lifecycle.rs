@@ -11,7 +11,7 @@ use pos_platform::{AuthContext, ModuleContext};
 use crate::access::Reach;
 use crate::error::TransactionError;
 use crate::events::{self, Actor};
-use crate::store::{self, TransactionRow, WRITE, parse_id, parse_optional_id, transaction_columns};
+use crate::store::{self, TransactionRow, WRITE, parse_id, parse_optional_id};
 
 /// Locks the transaction `id` within the caller's reach (owners and admins only).
 async fn locked(
@@ -94,11 +94,11 @@ fn bulk_merchant(auth: &AuthContext, requested: &str) -> Result<Option<Uuid>, Tr
 
 /// Ids of the trashed attempts of `merchant_id` (`None`: of every merchant).
 async fn trashed(ctx: &ModuleContext, merchant_id: Option<Uuid>) -> Result<Vec<Uuid>, TransactionError> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "SELECT id FROM transactions.transactions \
          WHERE deleted_at IS NOT NULL AND ($1::uuid IS NULL OR merchant_id = $1) ORDER BY id",
+        merchant_id,
     )
-    .bind(merchant_id)
     .fetch_all(&ctx.db)
     .await?)
 }
@@ -158,10 +158,12 @@ async fn purge(
     auth: &AuthContext,
     current: &TransactionRow,
 ) -> Result<(), TransactionError> {
-    sqlx::query("DELETE FROM transactions.transactions WHERE id = $1 AND deleted_at IS NOT NULL AND status = 'FAILED'")
-        .bind(current.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM transactions.transactions WHERE id = $1 AND deleted_at IS NOT NULL AND status = 'FAILED'",
+        current.id,
+    )
+    .execute(&mut *tx)
+    .await?;
     events::lifecycle_changed(tx, &Actor::of(auth), current, LifecycleChange::Purged).await?;
     Ok(())
 }
@@ -171,13 +173,17 @@ async fn set_trashed(
     id: Uuid,
     trashed: bool,
 ) -> Result<TransactionRow, TransactionError> {
-    Ok(sqlx::query_as(concat!(
+    Ok(sqlx::query_as!(
+        TransactionRow,
         "UPDATE transactions.transactions SET deleted_at = CASE WHEN $2 THEN now() END, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        transaction_columns!()
-    ))
-    .bind(id)
-    .bind(trashed)
+         WHERE id = $1 \
+         RETURNING id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+         tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+         refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+         settled_at, created_at, updated_at, completed_at, deleted_at",
+        id,
+        trashed,
+    )
     .fetch_one(conn)
     .await?)
 }

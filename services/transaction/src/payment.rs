@@ -23,7 +23,7 @@ use pos_platform::{AuthContext, ModuleContext};
 use crate::error::TransactionError;
 use crate::events::{self, Actor};
 use crate::processor::{CHARGE_DEADLINE, ChargeOutcome, PaymentProcessor};
-use crate::store::{self, Amounts, TransactionRow, WRITE, money, transaction_columns};
+use crate::store::{self, Amounts, TransactionRow, WRITE, money};
 use crate::upstream;
 
 /// Longest `payment_token` accepted.
@@ -269,27 +269,30 @@ pub(crate) async fn create_payment(
     } else {
         store::PENDING
     };
-    let payment: TransactionRow = sqlx::query_as(concat!(
+    let payment = sqlx::query_as!(
+        TransactionRow,
         "INSERT INTO transactions.transactions (id, order_id, merchant_id, cashier_id, kind, method, status, \
             currency_code, amount_minor, tendered_minor, change_minor, payment_token, request_id, request_hash, \
             completed_at, charging_since) \
-         VALUES ($1, $2, $3, $4, 'PAYMENT', $5, $6, $7, $8, $9, $9 - $8, $10, $11, $12, \
+         VALUES ($1, $2, $3, $4, 'PAYMENT', $5, $6, $7, $8, $9, $9::bigint - $8::bigint, $10, $11, $12, \
             CASE WHEN $6 = 'SUCCEEDED' THEN now() END, CASE WHEN $6 = 'PENDING' THEN now() END) \
-         RETURNING ",
-        transaction_columns!()
-    ))
-    .bind(Uuid::now_v7())
-    .bind(order.id)
-    .bind(merchant_id)
-    .bind(cashier_id)
-    .bind(input.method)
-    .bind(status)
-    .bind(&order.currency_code)
-    .bind(amount)
-    .bind(tendered)
-    .bind(&input.token)
-    .bind(&input.request_id)
-    .bind(&hash)
+         RETURNING id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+         tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+         refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+         settled_at, created_at, updated_at, completed_at, deleted_at",
+        Uuid::now_v7(),
+        order.id,
+        merchant_id,
+        cashier_id,
+        input.method,
+        status,
+        &order.currency_code,
+        amount,
+        tendered,
+        &input.token,
+        &input.request_id,
+        &hash,
+    )
     .fetch_one(&mut *tx)
     .await
     .map_err(|error| match &error {
@@ -334,12 +337,12 @@ async fn succeeded(
     let amounts = Amounts::of(&all);
     events::payment_succeeded(&mut *tx, actor, payment, total, amounts).await?;
     if amounts.paid() >= total {
-        let marked = sqlx::query(
+        let marked = sqlx::query!(
             "UPDATE transactions.order_balances SET fully_paid_at = $2, updated_at = now() \
              WHERE order_id = $1 AND fully_paid_at IS NULL",
+            payment.order_id,
+            payment.completed_at.unwrap_or_else(Utc::now),
         )
-        .bind(payment.order_id)
-        .bind(payment.completed_at.unwrap_or_else(Utc::now))
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -375,13 +378,17 @@ pub(crate) async fn apply_outcome(
     }
     let updated: TransactionRow = match outcome {
         ChargeOutcome::Approved { reference } => {
-            let updated = sqlx::query_as(concat!(
+            let updated = sqlx::query_as!(
+                TransactionRow,
                 "UPDATE transactions.transactions SET status = 'SUCCEEDED', processor_reference = $2, \
-                    completed_at = now(), updated_at = now(), charging_since = NULL WHERE id = $1 RETURNING ",
-                transaction_columns!()
-            ))
-            .bind(payment_id)
-            .bind(reference)
+                    completed_at = now(), updated_at = now(), charging_since = NULL WHERE id = $1 \
+                 RETURNING id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+                 tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+                 refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+                 settled_at, created_at, updated_at, completed_at, deleted_at",
+                payment_id,
+                &reference,
+            )
             .fetch_one(&mut *tx)
             .await?;
             succeeded(&mut tx, actor, &updated, lock.total_minor).await?;
@@ -393,26 +400,34 @@ pub(crate) async fn apply_outcome(
             } else {
                 (reason, message)
             };
-            let updated = sqlx::query_as(concat!(
+            let updated = sqlx::query_as!(
+                TransactionRow,
                 "UPDATE transactions.transactions SET status = 'FAILED', failure_reason = $2, \
                     failure_message = left($3, 500), completed_at = now(), updated_at = now(), charging_since = NULL \
-                 WHERE id = $1 RETURNING ",
-                transaction_columns!()
-            ))
-            .bind(payment_id)
-            .bind(store::reason_name(reason))
-            .bind(message)
+                 WHERE id = $1 \
+                 RETURNING id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+                 tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+                 refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+                 settled_at, created_at, updated_at, completed_at, deleted_at",
+                payment_id,
+                store::reason_name(reason),
+                &message,
+            )
             .fetch_one(&mut *tx)
             .await?;
             events::payment_failed(&mut tx, actor, &updated).await?;
             updated
         }
         ChargeOutcome::Pending => {
-            sqlx::query_as(concat!(
-                "UPDATE transactions.transactions SET charging_since = NULL, updated_at = now() WHERE id = $1 RETURNING ",
-                transaction_columns!()
-            ))
-            .bind(payment_id)
+            sqlx::query_as!(
+                TransactionRow,
+                "UPDATE transactions.transactions SET charging_since = NULL, updated_at = now() WHERE id = $1 \
+                 RETURNING id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+                 tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+                 refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+                 settled_at, created_at, updated_at, completed_at, deleted_at",
+                payment_id,
+            )
             .fetch_one(&mut *tx)
             .await?
         }
@@ -471,11 +486,12 @@ async fn respond(
 
 /// What is still to be paid on `order_id` by what this module knows (zero once fully paid).
 pub(crate) async fn balance_due(conn: &mut PgConnection, order_id: Uuid) -> Result<i64, TransactionError> {
-    let total: Option<i64> =
-        sqlx::query_scalar("SELECT total_minor FROM transactions.order_balances WHERE order_id = $1")
-            .bind(order_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let total = sqlx::query_scalar!(
+        "SELECT total_minor FROM transactions.order_balances WHERE order_id = $1",
+        order_id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(total) = total else {
         return Ok(0);
     };

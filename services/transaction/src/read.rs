@@ -11,7 +11,7 @@ use pos_platform::{AuthContext, ModuleContext, paging};
 
 use crate::access::Reach;
 use crate::error::TransactionError;
-use crate::store::{self, READ, TransactionRow, parse_id, parse_optional_id, transaction_columns};
+use crate::store::{self, READ, TransactionRow, parse_id, parse_optional_id};
 
 /// Longest free-text query accepted.
 const MAX_QUERY_CHARS: usize = 200;
@@ -54,25 +54,6 @@ struct Cursor {
     id: Uuid,
 }
 
-/// The `WHERE` clause of every listing ($1–$11, see [`Filters`]).
-macro_rules! list_filters {
-    () => {
-        " WHERE ($1::uuid IS NULL OR merchant_id = $1) \
-           AND ($2::uuid IS NULL OR order_id = $2) \
-           AND ($3::uuid IS NULL OR cashier_id = $3) \
-           AND ($4::uuid IS NULL OR settlement_id = $4) \
-           AND ($5::text IS NULL OR kind = $5) \
-           AND ($6::text IS NULL OR method = $6) \
-           AND ($7::text IS NULL OR status = $7) \
-           AND ($8::timestamptz IS NULL OR created_at >= $8) \
-           AND ($9::timestamptz IS NULL OR created_at < $9) \
-           AND ($10 = 'all' OR ($10 = 'active' AND deleted_at IS NULL) \
-                OR ($10 = 'trashed' AND deleted_at IS NOT NULL)) \
-           AND ($11 = '' OR id::text ILIKE $11 || '%' OR order_id::text ILIKE $11 || '%' \
-                OR processor_reference ILIKE $11 || '%' OR failure_message ILIKE '%' || $11 || '%')"
-    };
-}
-
 /// Lists transactions newest first, page by page (see `TransactionService.ListTransactions`).
 pub(crate) async fn list_transactions(
     ctx: &ModuleContext,
@@ -87,45 +68,73 @@ pub(crate) async fn list_transactions(
     let pattern = escape_like(&filters.query);
 
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(concat!(
-        "SELECT count(*) FROM transactions.transactions",
-        list_filters!()
-    ))
-    .bind(filters.merchant_id)
-    .bind(filters.order_id)
-    .bind(filters.cashier_id)
-    .bind(filters.settlement_id)
-    .bind(filters.kind)
-    .bind(filters.method)
-    .bind(filters.status)
-    .bind(filters.start)
-    .bind(filters.end)
-    .bind(filters.lifecycle)
-    .bind(&pattern)
+    // The count and the page filter alike ($1–$11, see [`Filters`]).
+    let total = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM transactions.transactions \
+         WHERE ($1::uuid IS NULL OR merchant_id = $1) \
+           AND ($2::uuid IS NULL OR order_id = $2) \
+           AND ($3::uuid IS NULL OR cashier_id = $3) \
+           AND ($4::uuid IS NULL OR settlement_id = $4) \
+           AND ($5::text IS NULL OR kind = $5) \
+           AND ($6::text IS NULL OR method = $6) \
+           AND ($7::text IS NULL OR status = $7) \
+           AND ($8::timestamptz IS NULL OR created_at >= $8) \
+           AND ($9::timestamptz IS NULL OR created_at < $9) \
+           AND ($10 = 'all' OR ($10 = 'active' AND deleted_at IS NULL) \
+                OR ($10 = 'trashed' AND deleted_at IS NOT NULL)) \
+           AND ($11 = '' OR id::text ILIKE $11 || '%' OR order_id::text ILIKE $11 || '%' \
+                OR processor_reference ILIKE $11 || '%' OR failure_message ILIKE '%' || $11 || '%')",
+        filters.merchant_id,
+        filters.order_id,
+        filters.cashier_id,
+        filters.settlement_id,
+        filters.kind,
+        filters.method,
+        filters.status,
+        filters.start,
+        filters.end,
+        filters.lifecycle,
+        &pattern,
+    )
     .fetch_one(&mut *conn)
     .await?;
-    let mut rows: Vec<TransactionRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        transaction_columns!(),
-        " FROM transactions.transactions",
-        list_filters!(),
-        " AND ($12::timestamptz IS NULL OR (created_at, id) < ($12, $13)) \
-         ORDER BY created_at DESC, id DESC LIMIT $14"
-    ))
-    .bind(filters.merchant_id)
-    .bind(filters.order_id)
-    .bind(filters.cashier_id)
-    .bind(filters.settlement_id)
-    .bind(filters.kind)
-    .bind(filters.method)
-    .bind(filters.status)
-    .bind(filters.start)
-    .bind(filters.end)
-    .bind(filters.lifecycle)
-    .bind(&pattern)
-    .bind(cursor.as_ref().map(|cursor| cursor.created_at))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+    let mut rows = sqlx::query_as!(
+        TransactionRow,
+        "SELECT id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+         tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+         refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+         settled_at, created_at, updated_at, completed_at, deleted_at \
+         FROM transactions.transactions \
+         WHERE ($1::uuid IS NULL OR merchant_id = $1) \
+           AND ($2::uuid IS NULL OR order_id = $2) \
+           AND ($3::uuid IS NULL OR cashier_id = $3) \
+           AND ($4::uuid IS NULL OR settlement_id = $4) \
+           AND ($5::text IS NULL OR kind = $5) \
+           AND ($6::text IS NULL OR method = $6) \
+           AND ($7::text IS NULL OR status = $7) \
+           AND ($8::timestamptz IS NULL OR created_at >= $8) \
+           AND ($9::timestamptz IS NULL OR created_at < $9) \
+           AND ($10 = 'all' OR ($10 = 'active' AND deleted_at IS NULL) \
+                OR ($10 = 'trashed' AND deleted_at IS NOT NULL)) \
+           AND ($11 = '' OR id::text ILIKE $11 || '%' OR order_id::text ILIKE $11 || '%' \
+                OR processor_reference ILIKE $11 || '%' OR failure_message ILIKE '%' || $11 || '%') \
+           AND ($12::timestamptz IS NULL OR (created_at, id) < ($12, $13)) \
+         ORDER BY created_at DESC, id DESC LIMIT $14",
+        filters.merchant_id,
+        filters.order_id,
+        filters.cashier_id,
+        filters.settlement_id,
+        filters.kind,
+        filters.method,
+        filters.status,
+        filters.start,
+        filters.end,
+        filters.lifecycle,
+        &pattern,
+        cursor.as_ref().map(|cursor| cursor.created_at),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
 

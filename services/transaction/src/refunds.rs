@@ -17,7 +17,7 @@ use pos_platform::events::{Actor, Event, EventHandler, HandlerError, MalformedEv
 use pos_platform::module::Subscription;
 
 use crate::events;
-use crate::store::{self, Amounts, TransactionRow, transaction_columns};
+use crate::store::{self, Amounts, TransactionRow};
 
 /// The subscription to the order module's events.
 pub(crate) fn order_events() -> Subscription {
@@ -98,11 +98,12 @@ async fn record_refund(tx: &mut PgConnection, refunded: &OrderRefunded) -> Resul
         tracing::warn!(%order_id, %refund_id, "refund of an order this module took no payment for");
         return Ok(());
     }
-    let already: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM transactions.transactions WHERE refund_id = $1)")
-            .bind(refund_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let already = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM transactions.transactions WHERE refund_id = $1) AS \"already!\"",
+        refund_id,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if already {
         return Ok(());
     }
@@ -135,21 +136,25 @@ async fn record_refund(tx: &mut PgConnection, refunded: &OrderRefunded) -> Resul
             .find(|t| t.id == payment_id)
             .cloned()
             .ok_or_else(|| HandlerError::Failed(anyhow::anyhow!("payment {payment_id} vanished")))?;
-        let refund: TransactionRow = sqlx::query_as(concat!(
+        let refund = sqlx::query_as!(
+            TransactionRow,
             "INSERT INTO transactions.transactions (id, order_id, merchant_id, cashier_id, kind, method, status, \
                 currency_code, amount_minor, refund_id, refunded_transaction_id, completed_at) \
-             VALUES ($1, $2, $3, $4, 'REFUND', $5, 'SUCCEEDED', $6, $7, $8, $9, now()) RETURNING ",
-            transaction_columns!()
-        ))
-        .bind(Uuid::now_v7())
-        .bind(order_id)
-        .bind(payment.merchant_id)
-        .bind(payment.cashier_id)
-        .bind(&payment.method)
-        .bind(&payment.currency_code)
-        .bind(part)
-        .bind(refund_id)
-        .bind(payment.id)
+             VALUES ($1, $2, $3, $4, 'REFUND', $5, 'SUCCEEDED', $6, $7, $8, $9, now()) \
+             RETURNING id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+             tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+             refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+             settled_at, created_at, updated_at, completed_at, deleted_at",
+            Uuid::now_v7(),
+            order_id,
+            payment.merchant_id,
+            payment.cashier_id,
+            &payment.method,
+            &payment.currency_code,
+            part,
+            refund_id,
+            payment.id,
+        )
         .fetch_one(&mut *tx)
         .await?;
         all.push(refund.clone());

@@ -55,9 +55,6 @@ impl EventHandler for MerchantEvents {
     }
 }
 
-const SETTLEMENT_COLUMNS: &str = "id, merchant_id, currency_code, period_start, cut_off, gross_minor, refunds_minor, \
-     payment_count, refund_count, completed_at";
-
 async fn settle(tx: &mut PgConnection, requested: &SettlementRequested) -> Result<(), HandlerError> {
     let event_type = SettlementRequested::full_name();
     let settlement_id = event_id(&requested.settlement_id, "settlement_id", &event_type)?;
@@ -75,10 +72,13 @@ async fn settle(tx: &mut PgConnection, requested: &SettlementRequested) -> Resul
     let currency = requested.currency_code.as_str();
     let actor = actor_of(requested.meta.as_ref());
 
-    let existing: Option<SettlementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {SETTLEMENT_COLUMNS} FROM transactions.settlements WHERE id = $1"
-    )))
-    .bind(settlement_id)
+    let existing = sqlx::query_as!(
+        SettlementRow,
+        "SELECT id, merchant_id, currency_code, period_start, cut_off, gross_minor, refunds_minor, \
+           payment_count, refund_count, completed_at \
+         FROM transactions.settlements WHERE id = $1",
+        settlement_id,
+    )
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(existing) = existing {
@@ -97,16 +97,18 @@ async fn settle(tx: &mut PgConnection, requested: &SettlementRequested) -> Resul
         .await;
     }
     // Serialise settlements of one merchant, so each one's period starts where the previous ended.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('transactions.settle:' || $1::text, 0))")
-        .bind(merchant_id)
-        .execute(&mut *tx)
-        .await?;
-    let currencies: Vec<String> = sqlx::query_scalar(
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('transactions.settle:' || $1::uuid::text, 0))",
+        merchant_id,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let currencies = sqlx::query_scalar!(
         "SELECT DISTINCT currency_code FROM transactions.transactions \
          WHERE merchant_id = $1 AND status = 'SUCCEEDED' AND settlement_id IS NULL AND completed_at < $2",
+        merchant_id,
+        cut_off,
     )
-    .bind(merchant_id)
-    .bind(cut_off)
     .fetch_all(&mut *tx)
     .await?;
     if let Some(other) = currencies.iter().find(|code| *code != currency) {
@@ -120,40 +122,46 @@ async fn settle(tx: &mut PgConnection, requested: &SettlementRequested) -> Resul
         )
         .await;
     }
-    let previous_cut_off: Option<DateTime<Utc>> =
-        sqlx::query_scalar("SELECT max(cut_off) FROM transactions.settlements WHERE merchant_id = $1")
-            .bind(merchant_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let previous_cut_off = sqlx::query_scalar!(
+        "SELECT max(cut_off) FROM transactions.settlements WHERE merchant_id = $1",
+        merchant_id,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
 
-    let stamped: Vec<(String, i64, DateTime<Utc>)> = sqlx::query_as(
+    // `completed_at < $3` keeps NULL completion times out.
+    let stamped: Vec<(String, i64, DateTime<Utc>)> = sqlx::query!(
         "UPDATE transactions.transactions SET settlement_id = $1, settled_at = now(), updated_at = now() \
          WHERE merchant_id = $2 AND status = 'SUCCEEDED' AND settlement_id IS NULL AND completed_at < $3 \
-         RETURNING kind, amount_minor, completed_at",
+         RETURNING kind, amount_minor, completed_at AS \"completed_at!\"",
+        settlement_id,
+        merchant_id,
+        cut_off,
     )
-    .bind(settlement_id)
-    .bind(merchant_id)
-    .bind(cut_off)
+    .map(|row| (row.kind, row.amount_minor, row.completed_at))
     .fetch_all(&mut *tx)
     .await?;
     let totals = Totals::of(&stamped);
     let period_start = previous_cut_off
         .or_else(|| stamped.iter().map(|(_, _, completed)| *completed).min())
         .unwrap_or(cut_off);
-    let settlement: SettlementRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let settlement = sqlx::query_as!(
+        SettlementRow,
         "INSERT INTO transactions.settlements (id, merchant_id, currency_code, period_start, cut_off, \
             gross_minor, refunds_minor, payment_count, refund_count) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {SETTLEMENT_COLUMNS}"
-    )))
-    .bind(settlement_id)
-    .bind(merchant_id)
-    .bind(currency)
-    .bind(period_start.min(cut_off))
-    .bind(cut_off)
-    .bind(totals.gross)
-    .bind(totals.refunds)
-    .bind(totals.payments)
-    .bind(totals.refund_count)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         RETURNING id, merchant_id, currency_code, period_start, cut_off, gross_minor, refunds_minor, \
+           payment_count, refund_count, completed_at",
+        settlement_id,
+        merchant_id,
+        currency,
+        period_start.min(cut_off),
+        cut_off,
+        totals.gross,
+        totals.refunds,
+        totals.payments,
+        totals.refund_count,
+    )
     .fetch_one(&mut *tx)
     .await?;
     events::settlement_completed(tx, &actor, &settlement).await?;

@@ -10,24 +10,13 @@ use pos_api::pos::transaction::v1 as pb;
 
 use crate::error::TransactionError;
 
-/// Columns of `transactions.transactions`, in [`TransactionRow`] order.
-macro_rules! transaction_columns {
-    () => {
-        "id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
-         tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
-         refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
-         settled_at, created_at, updated_at, completed_at, deleted_at"
-    };
-}
-pub(crate) use transaction_columns;
-
 /// Permission to read transactions.
 pub(crate) const READ: &str = "transaction.read";
 /// Permission to take, void and clear transactions.
 pub(crate) const WRITE: &str = "transaction.write";
 
 /// One transaction as stored.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct TransactionRow {
     pub(crate) id: Uuid,
     pub(crate) order_id: Uuid,
@@ -237,12 +226,15 @@ pub(crate) async fn find(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<TransactionRow>, TransactionError> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        transaction_columns!(),
-        " FROM transactions.transactions WHERE id = $1"
-    ))
-    .bind(id)
+    Ok(sqlx::query_as!(
+        TransactionRow,
+        "SELECT id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+         tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+         refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+         settled_at, created_at, updated_at, completed_at, deleted_at \
+         FROM transactions.transactions WHERE id = $1",
+        id,
+    )
     .fetch_optional(conn)
     .await?)
 }
@@ -252,12 +244,15 @@ pub(crate) async fn lock(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<TransactionRow>, TransactionError> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        transaction_columns!(),
-        " FROM transactions.transactions WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    Ok(sqlx::query_as!(
+        TransactionRow,
+        "SELECT id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+         tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+         refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+         settled_at, created_at, updated_at, completed_at, deleted_at \
+         FROM transactions.transactions WHERE id = $1 FOR UPDATE",
+        id,
+    )
     .fetch_optional(conn)
     .await?)
 }
@@ -268,13 +263,16 @@ pub(crate) async fn by_request_id(
     merchant_id: Uuid,
     request_id: &str,
 ) -> Result<Option<TransactionRow>, TransactionError> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        transaction_columns!(),
-        " FROM transactions.transactions WHERE merchant_id = $1 AND request_id = $2"
-    ))
-    .bind(merchant_id)
-    .bind(request_id)
+    Ok(sqlx::query_as!(
+        TransactionRow,
+        "SELECT id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+         tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+         refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+         settled_at, created_at, updated_at, completed_at, deleted_at \
+         FROM transactions.transactions WHERE merchant_id = $1 AND request_id = $2",
+        merchant_id,
+        request_id,
+    )
     .fetch_optional(conn)
     .await?)
 }
@@ -284,18 +282,21 @@ pub(crate) async fn of_order(
     conn: &mut PgConnection,
     order_id: Uuid,
 ) -> Result<Vec<TransactionRow>, TransactionError> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        transaction_columns!(),
-        " FROM transactions.transactions WHERE order_id = $1 ORDER BY created_at, id"
-    ))
-    .bind(order_id)
+    Ok(sqlx::query_as!(
+        TransactionRow,
+        "SELECT id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+         tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+         refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+         settled_at, created_at, updated_at, completed_at, deleted_at \
+         FROM transactions.transactions WHERE order_id = $1 ORDER BY created_at, id",
+        order_id,
+    )
     .fetch_all(conn)
     .await?)
 }
 
 /// The lock row of one order: what the module knows of the order's total, and whether it is paid.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct OrderBalance {
     pub(crate) order_id: Uuid,
     pub(crate) merchant_id: Uuid,
@@ -313,7 +314,8 @@ pub(crate) async fn lock_order(
     currency: &str,
     total: i64,
 ) -> Result<OrderBalance, TransactionError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        OrderBalance,
         "INSERT INTO transactions.order_balances (order_id, merchant_id, currency_code, total_minor) \
          VALUES ($1, $2, $3, $4) \
          ON CONFLICT (order_id) DO UPDATE SET \
@@ -321,11 +323,11 @@ pub(crate) async fn lock_order(
                                ELSE order_balances.total_minor END, \
             updated_at = now() \
          RETURNING order_id, merchant_id, currency_code, total_minor, fully_paid_at",
+        order_id,
+        merchant_id,
+        currency,
+        total,
     )
-    .bind(order_id)
-    .bind(merchant_id)
-    .bind(currency)
-    .bind(total)
     .fetch_one(conn)
     .await?)
 }
@@ -335,11 +337,12 @@ pub(crate) async fn lock_existing_order(
     conn: &mut PgConnection,
     order_id: Uuid,
 ) -> Result<Option<OrderBalance>, TransactionError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        OrderBalance,
         "SELECT order_id, merchant_id, currency_code, total_minor, fully_paid_at \
          FROM transactions.order_balances WHERE order_id = $1 FOR UPDATE",
+        order_id,
     )
-    .bind(order_id)
     .fetch_optional(conn)
     .await?)
 }

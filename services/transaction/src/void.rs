@@ -13,7 +13,7 @@ use crate::error::TransactionError;
 use crate::events::{self, Actor};
 use crate::payment::{apply_outcome, balance_due};
 use crate::processor::{ChargeOutcome, PaymentProcessor};
-use crate::store::{self, Amounts, TransactionRow, WRITE, money, parse_id, transaction_columns};
+use crate::store::{self, Amounts, TransactionRow, WRITE, money, parse_id};
 use crate::upstream;
 
 /// Longest `reason` accepted.
@@ -80,20 +80,24 @@ pub(crate) async fn void_payment(
         Reach::Cashier { cashier_id, .. } => cashier_id,
         Reach::Platform | Reach::Owner(_) => payment.cashier_id,
     };
-    let refund: TransactionRow = sqlx::query_as(concat!(
+    let refund = sqlx::query_as!(
+        TransactionRow,
         "INSERT INTO transactions.transactions (id, order_id, merchant_id, cashier_id, kind, method, status, \
             currency_code, amount_minor, refunded_transaction_id, failure_message, completed_at) \
-         VALUES ($1, $2, $3, $4, 'REFUND', $5, 'SUCCEEDED', $6, $7, $8, '', now()) RETURNING ",
-        transaction_columns!()
-    ))
-    .bind(Uuid::now_v7())
-    .bind(payment.order_id)
-    .bind(payment.merchant_id)
-    .bind(cashier_id)
-    .bind(&payment.method)
-    .bind(&payment.currency_code)
-    .bind(payment.amount_minor)
-    .bind(payment.id)
+         VALUES ($1, $2, $3, $4, 'REFUND', $5, 'SUCCEEDED', $6, $7, $8, '', now()) \
+         RETURNING id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+         tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+         refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+         settled_at, created_at, updated_at, completed_at, deleted_at",
+        Uuid::now_v7(),
+        payment.order_id,
+        payment.merchant_id,
+        cashier_id,
+        &payment.method,
+        &payment.currency_code,
+        payment.amount_minor,
+        payment.id,
+    )
     .fetch_one(&mut *tx)
     .await?;
     let amounts = Amounts::of(&store::of_order(&mut tx, payment.order_id).await?);
@@ -107,13 +111,16 @@ async fn void_refund(
     conn: &mut sqlx::PgConnection,
     payment_id: Uuid,
 ) -> Result<Option<TransactionRow>, TransactionError> {
-    Ok(sqlx::query_as(concat!(
-        "SELECT ",
-        transaction_columns!(),
-        " FROM transactions.transactions \
-          WHERE refunded_transaction_id = $1 AND kind = 'REFUND' AND refund_id IS NULL"
-    ))
-    .bind(payment_id)
+    Ok(sqlx::query_as!(
+        TransactionRow,
+        "SELECT id, order_id, merchant_id, cashier_id, kind, method, status, currency_code, amount_minor, \
+         tendered_minor, change_minor, failure_reason, failure_message, processor_reference, payment_token, \
+         refund_id, refunded_transaction_id, request_id, request_hash, charging_since, settlement_id, \
+         settled_at, created_at, updated_at, completed_at, deleted_at \
+         FROM transactions.transactions \
+         WHERE refunded_transaction_id = $1 AND kind = 'REFUND' AND refund_id IS NULL",
+        payment_id,
+    )
     .fetch_optional(conn)
     .await?)
 }

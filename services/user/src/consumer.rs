@@ -18,7 +18,7 @@ use pos_platform::events::{Event, EventHandler, HandlerError, MalformedEvent};
 
 use crate::events::{self, Actor};
 use crate::lifecycle::ADMIN_ROLE;
-use crate::store::{UserRow, user_columns};
+use crate::store::UserRow;
 
 /// Applies `pos.auth.v1.events`.
 #[derive(Debug, Default)]
@@ -75,22 +75,25 @@ fn user_id(value: &str) -> Result<Uuid, HandlerError> {
 /// `UserCreated` with source REGISTRATION.
 async fn user_registered(tx: &mut PgConnection, event: &UserRegistered) -> Result<(), HandlerError> {
     let id = user_id(&event.user_id)?;
-    let created: Option<UserRow> = sqlx::query_as(concat!(
+    let created: Option<UserRow> = sqlx::query_as!(
+        UserRow,
         "INSERT INTO users.users (id, email, first_name, last_name) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT DO NOTHING RETURNING ",
-        user_columns!()
-    ))
-    .bind(id)
-    .bind(event.email.trim())
-    .bind(event.first_name.trim())
-    .bind(event.last_name.trim())
+         ON CONFLICT DO NOTHING RETURNING \
+         id, email, first_name, last_name, email_verified, created_at, updated_at, deleted_at",
+        id,
+        event.email.trim(),
+        event.first_name.trim(),
+        event.last_name.trim(),
+    )
     .fetch_optional(&mut *tx)
     .await?;
     let Some(created) = created else {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users.users WHERE id = $1)")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let exists: bool = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM users.users WHERE id = $1) AS "exists!""#,
+            id,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if !exists {
             tracing::error!(user_id = %id, "a registered user's email belongs to another profile; no profile created");
         }
@@ -107,13 +110,14 @@ async fn user_registered(tx: &mut PgConnection, event: &UserRegistered) -> Resul
 /// Marks the email verified (when it is still the user's email) and publishes `UserUpdated`.
 async fn email_verified(tx: &mut PgConnection, event: &EmailVerified) -> Result<(), HandlerError> {
     let id = user_id(&event.user_id)?;
-    let updated: Option<UserRow> = sqlx::query_as(concat!(
+    let updated: Option<UserRow> = sqlx::query_as!(
+        UserRow,
         "UPDATE users.users SET email_verified = true, updated_at = now() \
-         WHERE id = $1 AND lower(email) = lower($2) AND NOT email_verified RETURNING ",
-        user_columns!()
-    ))
-    .bind(id)
-    .bind(event.email.trim())
+         WHERE id = $1 AND lower(email) = lower($2) AND NOT email_verified RETURNING \
+         id, email, first_name, last_name, email_verified, created_at, updated_at, deleted_at",
+        id,
+        event.email.trim(),
+    )
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(updated) = updated {
@@ -137,16 +141,15 @@ async fn user_roles_changed(tx: &mut PgConnection, event: &UserRolesChanged) -> 
                 .is_some_and(|role| role.built_in && role.name == ADMIN_ROLE && role.delete_time.is_none())
     });
     if holds_admin {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO users.admin_holders (user_id) VALUES ($1) \
              ON CONFLICT (user_id) DO UPDATE SET updated_at = now()",
+            id,
         )
-        .bind(id)
         .execute(&mut *tx)
         .await?;
     } else {
-        sqlx::query("DELETE FROM users.admin_holders WHERE user_id = $1")
-            .bind(id)
+        sqlx::query!("DELETE FROM users.admin_holders WHERE user_id = $1", id)
             .execute(&mut *tx)
             .await?;
     }
@@ -192,11 +195,13 @@ mod tests {
     }
 
     async fn outbox(pool: &PgPool, event_type: &str) -> Vec<Vec<u8>> {
-        sqlx::query_scalar("SELECT payload FROM users.outbox WHERE event_type = $1 ORDER BY id")
-            .bind(event_type)
-            .fetch_all(pool)
-            .await
-            .unwrap()
+        sqlx::query_scalar!(
+            "SELECT payload FROM users.outbox WHERE event_type = $1 ORDER BY id",
+            event_type,
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
     }
 
     fn registered(id: Uuid, email: &str) -> UserRegistered {
@@ -343,7 +348,7 @@ mod tests {
     }
 
     async fn admin_holders(pool: &PgPool) -> Vec<Uuid> {
-        sqlx::query_scalar("SELECT user_id FROM users.admin_holders ORDER BY user_id")
+        sqlx::query_scalar!("SELECT user_id FROM users.admin_holders ORDER BY user_id")
             .fetch_all(pool)
             .await
             .unwrap()

@@ -14,7 +14,7 @@ use pos_platform::{AuthContext, ModuleContext, validation};
 use crate::error::UserError;
 use crate::events::{self, Actor};
 use crate::input::NewUser;
-use crate::store::{self, UserRow, user_columns};
+use crate::store::{self, UserRow};
 use pos_platform::idempotency::{Claim, IdempotencyKey};
 
 /// Name of the service credential `cargo xtask seed` uses.
@@ -115,24 +115,27 @@ fn canonical_content(input: &NewUser, with_password: bool) -> Vec<u8> {
 }
 
 async fn insert(conn: &mut PgConnection, id: Uuid, input: &NewUser) -> Result<(), UserError> {
-    sqlx::query("INSERT INTO users.users (id, email, first_name, last_name) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(&input.email)
-        .bind(&input.first_name)
-        .bind(&input.last_name)
-        .execute(conn)
-        .await
-        .map_err(store::write_error)?;
+    sqlx::query!(
+        "INSERT INTO users.users (id, email, first_name, last_name) VALUES ($1, $2, $3, $4)",
+        id,
+        &input.email,
+        &input.first_name,
+        &input.last_name,
+    )
+    .execute(conn)
+    .await
+    .map_err(store::write_error)?;
     Ok(())
 }
 
 async fn set_email_verified(conn: &mut PgConnection, id: Uuid, verified: bool) -> Result<UserRow, UserError> {
-    Ok(sqlx::query_as(concat!(
-        "UPDATE users.users SET email_verified = $2 WHERE id = $1 RETURNING ",
-        user_columns!()
-    ))
-    .bind(id)
-    .bind(verified)
+    Ok(sqlx::query_as!(
+        UserRow,
+        "UPDATE users.users SET email_verified = $2 WHERE id = $1 RETURNING \
+         id, email, first_name, last_name, email_verified, created_at, updated_at, deleted_at",
+        id,
+        verified,
+    )
     .fetch_one(conn)
     .await?)
 }

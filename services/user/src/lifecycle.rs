@@ -12,7 +12,7 @@ use pos_platform::{AuthContext, ModuleContext};
 
 use crate::error::UserError;
 use crate::events::{self, Actor};
-use crate::store::{self, UserRow, parse_id, user_columns};
+use crate::store::{self, UserRow, parse_id};
 
 /// Name of the built-in role whose last active holder cannot be trashed.
 pub(crate) const ADMIN_ROLE: &str = "admin";
@@ -40,8 +40,7 @@ pub(crate) async fn delete_user(
 
     let mut tx = ctx.db.begin().await?;
     if is_admin {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(LAST_ADMIN_LOCK)
+        sqlx::query!("SELECT pg_advisory_xact_lock($1)", LAST_ADMIN_LOCK)
             .execute(&mut *tx)
             .await?;
     }
@@ -49,11 +48,12 @@ pub(crate) async fn delete_user(
     if is_admin && other_active_admins(&mut tx, id).await? == 0 {
         return Err(UserError::LastAdmin(id.to_string()));
     }
-    let trashed: UserRow = sqlx::query_as(concat!(
-        "UPDATE users.users SET deleted_at = now(), updated_at = now() WHERE id = $1 RETURNING ",
-        user_columns!()
-    ))
-    .bind(id)
+    let trashed: UserRow = sqlx::query_as!(
+        UserRow,
+        "UPDATE users.users SET deleted_at = now(), updated_at = now() WHERE id = $1 RETURNING \
+         id, email, first_name, last_name, email_verified, created_at, updated_at, deleted_at",
+        id,
+    )
     .fetch_one(&mut *tx)
     .await?;
     events::lifecycle_changed(&mut tx, &Actor::of(auth), id, LifecycleChange::Trashed).await?;
@@ -75,11 +75,12 @@ pub(crate) async fn restore_user(
     if current.deleted_at.is_none() {
         return Err(UserError::NotTrashed(id.to_string()));
     }
-    let restored: UserRow = sqlx::query_as(concat!(
-        "UPDATE users.users SET deleted_at = NULL, updated_at = now() WHERE id = $1 RETURNING ",
-        user_columns!()
-    ))
-    .bind(id)
+    let restored: UserRow = sqlx::query_as!(
+        UserRow,
+        "UPDATE users.users SET deleted_at = NULL, updated_at = now() WHERE id = $1 RETURNING \
+         id, email, first_name, last_name, email_verified, created_at, updated_at, deleted_at",
+        id,
+    )
     .fetch_one(&mut *tx)
     .await?;
     events::lifecycle_changed(&mut tx, &Actor::of(auth), id, LifecycleChange::Restored).await?;
@@ -113,7 +114,7 @@ pub(crate) async fn restore_trashed_users(
     auth: &AuthContext,
 ) -> Result<pb::RestoreTrashedUsersResponse, UserError> {
     let mut tx = ctx.db.begin().await?;
-    let restored: Vec<Uuid> = sqlx::query_scalar(
+    let restored: Vec<Uuid> = sqlx::query_scalar!(
         "UPDATE users.users SET deleted_at = NULL, updated_at = now() \
          WHERE deleted_at IS NOT NULL RETURNING id",
     )
@@ -136,7 +137,7 @@ pub(crate) async fn purge_trashed_users(
 ) -> Result<pb::PurgeTrashedUsersResponse, UserError> {
     let mut tx = ctx.db.begin().await?;
     let trashed: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM users.users WHERE deleted_at IS NOT NULL FOR UPDATE")
+        sqlx::query_scalar!("SELECT id FROM users.users WHERE deleted_at IS NOT NULL FOR UPDATE")
             .fetch_all(&mut *tx)
             .await?;
     purge(&mut tx, &trashed).await?;
@@ -180,24 +181,22 @@ async fn holds_admin(ctx: &ModuleContext, id: Uuid) -> Result<bool, UserError> {
 
 /// Active (untrashed) users other than `id` that hold `admin`.
 async fn other_active_admins(conn: &mut PgConnection, id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM users.admin_holders AS holder \
-         JOIN users.users AS account ON account.id = holder.user_id \
-         WHERE account.deleted_at IS NULL AND account.id <> $1",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM users.admin_holders AS holder
+           JOIN users.users AS account ON account.id = holder.user_id
+           WHERE account.deleted_at IS NULL AND account.id <> $1"#,
+        id,
     )
-    .bind(id)
     .fetch_one(conn)
     .await
 }
 
 /// Deletes the users `ids` and what the module keeps about them.
 async fn purge(conn: &mut PgConnection, ids: &[Uuid]) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM users.admin_holders WHERE user_id = ANY($1)")
-        .bind(ids)
+    sqlx::query!("DELETE FROM users.admin_holders WHERE user_id = ANY($1)", ids)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM users.users WHERE id = ANY($1)")
-        .bind(ids)
+    sqlx::query!("DELETE FROM users.users WHERE id = ANY($1)", ids)
         .execute(&mut *conn)
         .await?;
     Ok(())

@@ -9,7 +9,7 @@ use pos_api::pos::user::v1 as pb;
 use pos_platform::{AuthContext, ModuleContext, paging};
 
 use crate::error::UserError;
-use crate::store::{self, UserRow, parse_id, user_columns};
+use crate::store::{self, UserRow, parse_id};
 
 /// Longest free-text query accepted.
 const MAX_QUERY_CHARS: usize = 200;
@@ -48,16 +48,6 @@ struct Cursor {
     id: Uuid,
 }
 
-/// The `WHERE` clause of every listing: $1 lifecycle, $2 ILIKE pattern, $3 verification.
-macro_rules! list_filters {
-    () => {
-        " WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL) \
-              OR ($1 = 'trashed' AND deleted_at IS NOT NULL)) \
-           AND ($2 = '' OR email ILIKE $2 OR first_name ILIKE $2 OR last_name ILIKE $2) \
-           AND ($3::boolean IS NULL OR email_verified = $3)"
-    };
-}
-
 /// Lists users newest first, page by page (see `UserService.ListUsers`).
 pub(crate) async fn list_users(
     ctx: &ModuleContext,
@@ -87,26 +77,36 @@ pub(crate) async fn list_users(
     };
 
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(concat!("SELECT count(*) FROM users.users", list_filters!()))
-        .bind(lifecycle)
-        .bind(&pattern)
-        .bind(request.email_verified)
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut rows: Vec<UserRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        user_columns!(),
-        " FROM users.users",
-        list_filters!(),
-        " AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5)) \
-         ORDER BY created_at DESC, id DESC LIMIT $6"
-    ))
-    .bind(lifecycle)
-    .bind(&pattern)
-    .bind(request.email_verified)
-    .bind(cursor.as_ref().map(|cursor| cursor.created_at))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+    // Both statements filter alike: $1 lifecycle, $2 ILIKE pattern, $3 verification.
+    let total: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM users.users
+           WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL)
+                  OR ($1 = 'trashed' AND deleted_at IS NOT NULL))
+             AND ($2 = '' OR email ILIKE $2 OR first_name ILIKE $2 OR last_name ILIKE $2)
+             AND ($3::boolean IS NULL OR email_verified = $3)"#,
+        lifecycle,
+        &pattern,
+        request.email_verified,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let mut rows: Vec<UserRow> = sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, email, first_name, last_name, email_verified, created_at, updated_at, deleted_at
+           FROM users.users
+           WHERE ($1 = 'all' OR ($1 = 'active' AND deleted_at IS NULL)
+                  OR ($1 = 'trashed' AND deleted_at IS NOT NULL))
+             AND ($2 = '' OR email ILIKE $2 OR first_name ILIKE $2 OR last_name ILIKE $2)
+             AND ($3::boolean IS NULL OR email_verified = $3)
+             AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
+           ORDER BY created_at DESC, id DESC LIMIT $6"#,
+        lifecycle,
+        &pattern,
+        request.email_verified,
+        cursor.as_ref().map(|cursor| cursor.created_at),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
 

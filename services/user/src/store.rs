@@ -10,19 +10,11 @@ use pos_api::pos::user::v1 as pb;
 use crate::error::UserError;
 use pos_platform::db::unique_violation;
 
-/// Columns of `users.users`, in [`UserRow`] order (a macro, so queries stay `&'static str`).
-macro_rules! user_columns {
-    () => {
-        "id, email, first_name, last_name, email_verified, created_at, updated_at, deleted_at"
-    };
-}
-pub(crate) use user_columns;
-
 /// Name of the case-insensitive unique index on emails.
 const EMAIL_KEY: &str = "users_email_key";
 
 /// One user as stored.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct UserRow {
     pub(crate) id: Uuid,
     pub(crate) email: String,
@@ -75,24 +67,24 @@ pub(crate) fn parse_id(field: &str, value: &str) -> Result<Uuid, UserError> {
 
 /// The user with `id`, trashed or not.
 pub(crate) async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        user_columns!(),
-        " FROM users.users WHERE id = $1"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        UserRow,
+        "SELECT id, email, first_name, last_name, email_verified, created_at, updated_at, deleted_at \
+         FROM users.users WHERE id = $1",
+        id,
+    )
     .fetch_optional(conn)
     .await
 }
 
 /// The user with `id`, locked until the transaction ends; `NOT_FOUND` when there is none.
 pub(crate) async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<UserRow, UserError> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        user_columns!(),
-        " FROM users.users WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        UserRow,
+        "SELECT id, email, first_name, last_name, email_verified, created_at, updated_at, deleted_at \
+         FROM users.users WHERE id = $1 FOR UPDATE",
+        id,
+    )
     .fetch_optional(conn)
     .await?
     .ok_or_else(|| UserError::NotFound(id.to_string()))
@@ -104,12 +96,12 @@ pub(crate) async fn email_taken(
     email: &str,
     except: Option<Uuid>,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users.users WHERE lower(email) = lower($1) \
-         AND id IS DISTINCT FROM $2)",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM users.users WHERE lower(email) = lower($1)
+           AND id IS DISTINCT FROM $2) AS "exists!""#,
+        email,
+        except,
     )
-    .bind(email)
-    .bind(except)
     .fetch_one(conn)
     .await
 }

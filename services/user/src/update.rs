@@ -10,7 +10,7 @@ use pos_platform::{AuthContext, ModuleContext, validation};
 use crate::error::UserError;
 use crate::events::{self, Actor};
 use crate::input::{self, ADMIN_UPDATABLE, SELF_UPDATABLE, UserChanges};
-use crate::store::{self, UserRow, parse_id, user_columns};
+use crate::store::{self, UserRow, parse_id};
 
 /// Changes a user's names or email (see `UserService.UpdateUser`).
 pub(crate) async fn update_user(
@@ -89,17 +89,17 @@ async fn apply(
         return Ok(current);
     }
 
-    let updated: UserRow = sqlx::query_as(concat!(
+    let updated: UserRow = sqlx::query_as!(
+        UserRow,
         "UPDATE users.users SET first_name = COALESCE($2, first_name), \
          last_name = COALESCE($3, last_name), email = COALESCE($4, email), \
          email_verified = email_verified AND $4::text IS NULL, updated_at = now() \
-         WHERE id = $1 RETURNING ",
-        user_columns!()
-    ))
-    .bind(id)
-    .bind(first_name)
-    .bind(last_name)
-    .bind(email)
+         WHERE id = $1 RETURNING id, email, first_name, last_name, email_verified, created_at, updated_at, deleted_at",
+        id,
+        first_name.as_deref(),
+        last_name.as_deref(),
+        email.as_deref(),
+    )
     .fetch_one(&mut *tx)
     .await
     .map_err(store::write_error)?;

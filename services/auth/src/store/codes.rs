@@ -24,14 +24,14 @@ pub(crate) struct IssuedCode {
 pub(crate) async fn issue(conn: &mut PgConnection, user_id: Uuid) -> Result<IssuedCode, sqlx::Error> {
     let code = secrets::new_code();
     let expires_at = Utc::now() + LIFETIME;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO auth.verification_codes (user_id, code_hash, expires_at) VALUES ($1, $2, $3) \
          ON CONFLICT (user_id) DO UPDATE SET code_hash = EXCLUDED.code_hash, expires_at = EXCLUDED.expires_at, \
          attempts = 0, used_at = NULL, created_at = now()",
+        user_id,
+        &secrets::code_hash(user_id, &code),
+        expires_at,
     )
-    .bind(user_id)
-    .bind(secrets::code_hash(user_id, &code))
-    .bind(expires_at)
     .execute(conn)
     .await?;
     Ok(IssuedCode { code, expires_at })
@@ -47,7 +47,6 @@ pub(crate) enum CodeCheck {
 }
 
 /// The stored state of a code.
-#[derive(sqlx::FromRow)]
 struct LiveCode {
     code_hash: Vec<u8>,
     expires_at: DateTime<Utc>,
@@ -62,11 +61,12 @@ pub(crate) async fn check(
     user_id: Uuid,
     code: &str,
 ) -> Result<CodeCheck, sqlx::Error> {
-    let row: Option<LiveCode> = sqlx::query_as(
+    let row: Option<LiveCode> = sqlx::query_as!(
+        LiveCode,
         "SELECT code_hash, expires_at, attempts, used_at FROM auth.verification_codes \
          WHERE user_id = $1 FOR UPDATE",
+        user_id,
     )
-    .bind(user_id)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(LiveCode {
@@ -82,23 +82,26 @@ pub(crate) async fn check(
         return Ok(CodeCheck::Rejected);
     }
     if stored != secrets::code_hash(user_id, code) {
-        sqlx::query("UPDATE auth.verification_codes SET attempts = attempts + 1 WHERE user_id = $1")
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?;
-        return Ok(CodeCheck::Rejected);
-    }
-    sqlx::query("UPDATE auth.verification_codes SET used_at = now() WHERE user_id = $1")
-        .bind(user_id)
+        sqlx::query!(
+            "UPDATE auth.verification_codes SET attempts = attempts + 1 WHERE user_id = $1",
+            user_id,
+        )
         .execute(&mut *conn)
         .await?;
+        return Ok(CodeCheck::Rejected);
+    }
+    sqlx::query!(
+        "UPDATE auth.verification_codes SET used_at = now() WHERE user_id = $1",
+        user_id,
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(CodeCheck::Accepted)
 }
 
 /// Drops the code of `user_id` (its email was verified another way or changed).
 pub(crate) async fn discard(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM auth.verification_codes WHERE user_id = $1")
-        .bind(user_id)
+    sqlx::query!("DELETE FROM auth.verification_codes WHERE user_id = $1", user_id)
         .execute(conn)
         .await?;
     Ok(())

@@ -94,19 +94,19 @@ pub(crate) async fn insert(
     conn: &mut PgConnection,
     credential: &NewCredential<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO auth.credentials \
          (user_id, email, email_key, first_name, last_name, password_hash, email_verified_at) \
          VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN now() END) \
          ON CONFLICT DO NOTHING",
+        credential.user_id,
+        credential.email,
+        credential.email_key,
+        credential.first_name,
+        credential.last_name,
+        credential.password_hash,
+        credential.verified,
     )
-    .bind(credential.user_id)
-    .bind(credential.email)
-    .bind(credential.email_key)
-    .bind(credential.first_name)
-    .bind(credential.last_name)
-    .bind(credential.password_hash)
-    .bind(credential.verified)
     .execute(conn)
     .await?
     .rows_affected();
@@ -121,14 +121,14 @@ pub(crate) async fn replace_registration(
     first_name: &str,
     last_name: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE auth.credentials SET password_hash = $2, first_name = $3, last_name = $4, updated_at = now() \
          WHERE user_id = $1",
+        user_id,
+        password_hash,
+        first_name,
+        last_name,
     )
-    .bind(user_id)
-    .bind(password_hash)
-    .bind(first_name)
-    .bind(last_name)
     .execute(conn)
     .await?;
     Ok(())
@@ -136,11 +136,11 @@ pub(crate) async fn replace_registration(
 
 /// Marks the email of `user_id` verified; true when it was not verified before.
 pub(crate) async fn mark_verified(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
-    let changed = sqlx::query(
+    let changed = sqlx::query!(
         "UPDATE auth.credentials SET email_verified_at = now(), updated_at = now() \
          WHERE user_id = $1 AND email_verified_at IS NULL",
+        user_id,
     )
-    .bind(user_id)
     .execute(conn)
     .await?
     .rows_affected();
@@ -155,13 +155,13 @@ pub(crate) async fn set_password(
     expected: Option<&str>,
     password_hash: &str,
 ) -> Result<bool, sqlx::Error> {
-    let changed = sqlx::query(
+    let changed = sqlx::query!(
         "UPDATE auth.credentials SET password_hash = $3, updated_at = now() \
          WHERE user_id = $1 AND password_hash IS NOT DISTINCT FROM $2",
+        user_id,
+        expected,
+        password_hash,
     )
-    .bind(user_id)
-    .bind(expected)
-    .bind(password_hash)
     .execute(conn)
     .await?
     .rows_affected();
@@ -174,11 +174,11 @@ pub(crate) async fn claim_duplicate_alert(
     conn: &mut PgConnection,
     user_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let claimed = sqlx::query(
+    let claimed = sqlx::query!(
         "UPDATE auth.credentials SET duplicate_alert_at = now() \
          WHERE user_id = $1 AND (duplicate_alert_at IS NULL OR duplicate_alert_at <= now() - interval '1 hour')",
+        user_id,
     )
-    .bind(user_id)
     .execute(conn)
     .await?
     .rows_affected();

@@ -59,13 +59,13 @@ pub(crate) async fn issue(
     discard_unused(conn, user_id).await?;
     let token = secrets::new_token();
     let expires_at = Utc::now() + purpose.lifetime();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO auth.password_reset_tokens (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)",
+        &secrets::token_hash(&token),
+        user_id,
+        purpose.as_str(),
+        expires_at,
     )
-    .bind(secrets::token_hash(&token))
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .bind(expires_at)
     .execute(conn)
     .await?;
     Ok(IssuedToken { token, expires_at })
@@ -73,20 +73,22 @@ pub(crate) async fn issue(
 
 /// Uses the token `token` once: the user it belongs to, when it exists, is unused and unexpired.
 pub(crate) async fn consume(conn: &mut PgConnection, token: &str) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE auth.password_reset_tokens SET used_at = now() \
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id",
+        &secrets::token_hash(token),
     )
-    .bind(secrets::token_hash(token))
     .fetch_optional(conn)
     .await
 }
 
 /// Deletes the unused tokens of `user_id`.
 pub(crate) async fn discard_unused(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM auth.password_reset_tokens WHERE user_id = $1 AND used_at IS NULL")
-        .bind(user_id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM auth.password_reset_tokens WHERE user_id = $1 AND used_at IS NULL",
+        user_id,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }

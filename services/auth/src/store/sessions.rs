@@ -73,14 +73,14 @@ pub(crate) async fn create(
 ) -> Result<NewSession, sqlx::Error> {
     let id = Uuid::now_v7();
     let absolute_expires_at = Utc::now() + ABSOLUTE_LIFETIME;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO auth.sessions (id, user_id, absolute_expires_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $5)",
+        id,
+        user_id,
+        absolute_expires_at,
+        &client.ip,
+        &client.user_agent,
     )
-    .bind(id)
-    .bind(user_id)
-    .bind(absolute_expires_at)
-    .bind(&client.ip)
-    .bind(&client.user_agent)
     .execute(conn)
     .await?;
     Ok(NewSession {
@@ -106,12 +106,14 @@ pub(crate) async fn issue_refresh_token(
 ) -> Result<IssuedRefreshToken, sqlx::Error> {
     let token = secrets::new_token();
     let expires_at = (Utc::now() + REFRESH_LIFETIME).min(absolute_expires_at);
-    sqlx::query("INSERT INTO auth.refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)")
-        .bind(secrets::token_hash(&token))
-        .bind(session_id)
-        .bind(expires_at)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO auth.refresh_tokens (token_hash, session_id, expires_at) VALUES ($1, $2, $3)",
+        &secrets::token_hash(&token),
+        session_id,
+        expires_at,
+    )
+    .execute(conn)
+    .await?;
     Ok(IssuedRefreshToken { token, expires_at })
 }
 
@@ -159,10 +161,10 @@ pub(crate) async fn presented(
 
 /// Marks the refresh token `token_hash` used; false when it already was (a concurrent rotation).
 pub(crate) async fn rotate(conn: &mut PgConnection, token_hash: &[u8]) -> Result<bool, sqlx::Error> {
-    let rotated = sqlx::query(
+    let rotated = sqlx::query!(
         "UPDATE auth.refresh_tokens SET rotated_at = now() WHERE token_hash = $1 AND rotated_at IS NULL",
+        token_hash,
     )
-    .bind(token_hash)
     .execute(conn)
     .await?
     .rows_affected();
@@ -171,11 +173,11 @@ pub(crate) async fn rotate(conn: &mut PgConnection, token_hash: &[u8]) -> Result
 
 /// Whether session `session_id` is live (exists, not revoked, not past its end).
 pub(crate) async fn is_live(conn: &mut PgConnection, session_id: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM auth.sessions \
-         WHERE id = $1 AND revoked_at IS NULL AND absolute_expires_at > now())",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM auth.sessions
+           WHERE id = $1 AND revoked_at IS NULL AND absolute_expires_at > now()) AS "exists!""#,
+        session_id,
     )
-    .bind(session_id)
     .fetch_one(conn)
     .await
 }
@@ -203,16 +205,16 @@ pub(crate) async fn revoke(
         Which::One(session) => (Some(session), None),
         Which::AllBut(except) => (None, except),
     };
-    let revoked: Vec<Uuid> = sqlx::query_scalar(
+    let revoked: Vec<Uuid> = sqlx::query_scalar!(
         "UPDATE auth.sessions SET revoked_at = now(), revoke_reason = $4 \
          WHERE user_id = $1 AND revoked_at IS NULL AND absolute_expires_at > now() \
          AND ($2::uuid IS NULL OR id = $2) AND ($3::uuid IS NULL OR id <> $3) \
          RETURNING id",
+        user_id,
+        only,
+        except,
+        reason.as_str(),
     )
-    .bind(user_id)
-    .bind(only)
-    .bind(except)
-    .bind(reason.as_str())
     .fetch_all(&mut *conn)
     .await?;
     if !revoked.is_empty() {
@@ -234,9 +236,11 @@ pub(crate) async fn recently_revoked(
     user_id: Uuid,
     window: Duration,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM auth.sessions WHERE user_id = $1 AND revoked_at > $2")
-        .bind(user_id)
-        .bind(Utc::now() - window)
-        .fetch_all(conn)
-        .await
+    sqlx::query_scalar!(
+        "SELECT id FROM auth.sessions WHERE user_id = $1 AND revoked_at > $2",
+        user_id,
+        Utc::now() - window,
+    )
+    .fetch_all(conn)
+    .await
 }

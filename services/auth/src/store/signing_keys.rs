@@ -18,12 +18,12 @@ pub(crate) async fn current(conn: &mut PgConnection) -> Result<SigningKey, AuthE
         return Ok(key);
     }
     let generated = SigningKey::generate().map_err(|error| AuthError::Internal(error.into()))?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO auth.signing_keys (kid, secret, public_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        generated.key_id(),
+        &generated.to_secret_bytes(),
+        &generated.verifying_key().to_paserk(),
     )
-    .bind(generated.key_id())
-    .bind(generated.to_secret_bytes())
-    .bind(generated.verifying_key().to_paserk())
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -37,7 +37,7 @@ pub(crate) async fn current(conn: &mut PgConnection) -> Result<SigningKey, AuthE
 
 async fn read_current(conn: &mut PgConnection) -> Result<Option<SigningKey>, AuthError> {
     let secret: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT secret FROM auth.signing_keys WHERE retired_at IS NULL")
+        sqlx::query_scalar!("SELECT secret FROM auth.signing_keys WHERE retired_at IS NULL")
             .fetch_optional(conn)
             .await?;
     secret
@@ -46,7 +46,7 @@ async fn read_current(conn: &mut PgConnection) -> Result<Option<SigningKey>, Aut
 }
 
 /// A public key as ListSigningKeys lists it.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub(crate) struct PublishedKey {
     /// PASERK id.
     pub(crate) kid: String,
@@ -60,12 +60,13 @@ pub(crate) struct PublishedKey {
 
 /// The current key and the keys retired less than [`RETIRED_LISTED_FOR`] ago, current first.
 pub(crate) async fn published(conn: &mut PgConnection) -> Result<Vec<PublishedKey>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        PublishedKey,
         "SELECT kid, public_key, created_at, retired_at FROM auth.signing_keys \
          WHERE retired_at IS NULL OR retired_at > $1 \
          ORDER BY retired_at IS NOT NULL, retired_at DESC, created_at DESC",
+        Utc::now() - RETIRED_LISTED_FOR,
     )
-    .bind(Utc::now() - RETIRED_LISTED_FOR)
     .fetch_all(conn)
     .await
 }

@@ -8,7 +8,7 @@ use pos_api::Module;
 use pos_api::pos::merchant::v1 as pb;
 use pos_platform::{AuthContext, paging};
 
-use super::store::{self, SettlementRow, settlement_columns};
+use super::store::{self, SettlementRow};
 use super::{SETTLE, time_of};
 use crate::Shared;
 use crate::access;
@@ -53,17 +53,6 @@ struct Cursor {
     id: Uuid,
 }
 
-/// The `WHERE` clause of every listing: $1 merchant (NULL: any), $2 state (NULL: any),
-/// $3/$4 cut-off range (NULL: unbounded).
-macro_rules! list_filters {
-    () => {
-        " WHERE ($1::uuid IS NULL OR merchant_id = $1) \
-           AND ($2::text IS NULL OR state = $2) \
-           AND ($3::timestamptz IS NULL OR cut_off_at >= $3) \
-           AND ($4::timestamptz IS NULL OR cut_off_at < $4)"
-    };
-}
-
 /// Lists settlements, newest cut-off first (see `MerchantService.ListSettlements`).
 pub(crate) async fn list_settlements(
     shared: &Shared,
@@ -100,31 +89,41 @@ pub(crate) async fn list_settlements(
         .decode(Module::Merchant, &request.page_token, &filters)?;
 
     let mut conn = ctx.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(concat!(
-        "SELECT count(*) FROM merchants.settlements",
-        list_filters!()
-    ))
-    .bind(merchant)
-    .bind(state)
-    .bind(start)
-    .bind(end)
+    // Both statements filter alike: $1 merchant (NULL: any), $2 state (NULL: any), $3/$4 cut-off
+    // range (NULL: unbounded).
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM merchants.settlements
+           WHERE ($1::uuid IS NULL OR merchant_id = $1)
+             AND ($2::text IS NULL OR state = $2)
+             AND ($3::timestamptz IS NULL OR cut_off_at >= $3)
+             AND ($4::timestamptz IS NULL OR cut_off_at < $4)"#,
+        merchant,
+        state,
+        start,
+        end,
+    )
     .fetch_one(&mut *conn)
     .await?;
-    let mut rows: Vec<SettlementRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        settlement_columns!(),
-        " FROM merchants.settlements",
-        list_filters!(),
-        " AND ($5::timestamptz IS NULL OR (cut_off_at, id) < ($5, $6)) \
-         ORDER BY cut_off_at DESC, id DESC LIMIT $7"
-    ))
-    .bind(merchant)
-    .bind(state)
-    .bind(start)
-    .bind(end)
-    .bind(cursor.as_ref().map(|cursor| cursor.cut_off))
-    .bind(cursor.as_ref().map(|cursor| cursor.id))
-    .bind(i64::from(page_size) + 1)
+    let mut rows = sqlx::query_as!(
+        SettlementRow,
+        r#"SELECT id, merchant_id, requester_user_id, cut_off_at, currency_code, state, period_start_at,
+                  gross_minor, refunds_minor, net_minor, payment_count, refund_count, failure_reason,
+                  created_at, completed_at
+           FROM merchants.settlements
+           WHERE ($1::uuid IS NULL OR merchant_id = $1)
+             AND ($2::text IS NULL OR state = $2)
+             AND ($3::timestamptz IS NULL OR cut_off_at >= $3)
+             AND ($4::timestamptz IS NULL OR cut_off_at < $4)
+             AND ($5::timestamptz IS NULL OR (cut_off_at, id) < ($5, $6))
+           ORDER BY cut_off_at DESC, id DESC LIMIT $7"#,
+        merchant,
+        state,
+        start,
+        end,
+        cursor.as_ref().map(|cursor| cursor.cut_off),
+        cursor.as_ref().map(|cursor| cursor.id),
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
 

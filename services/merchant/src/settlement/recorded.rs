@@ -18,7 +18,7 @@ use pos_platform::ModuleContext;
 use pos_platform::events::{Event, EventHandler, HandlerError};
 
 use super::events;
-use super::store::{SettlementRow, settlement_columns};
+use super::store::SettlementRow;
 use super::time_of;
 use crate::owner;
 use crate::store as merchants;
@@ -105,11 +105,13 @@ impl SettlementResultHandler {
             );
             return Ok(());
         };
-        let found: Option<(Uuid, String)> =
-            sqlx::query_as("SELECT merchant_id, state FROM merchants.settlements WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let found: Option<(Uuid, String)> = sqlx::query!(
+            "SELECT merchant_id, state FROM merchants.settlements WHERE id = $1",
+            id
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| (row.merchant_id, row.state));
         let Some((merchant_id, state)) = found else {
             tracing::warn!(%id, "a result for an unknown (or purged) settlement; ignored");
             return Ok(());
@@ -150,30 +152,36 @@ async fn apply(
             refund_count,
             complete_time,
         } => {
-            sqlx::query_as(concat!(
+            sqlx::query_as!(
+                SettlementRow,
                 "UPDATE merchants.settlements SET state = 'completed', period_start_at = $2, \
-                 gross_minor = $3, refunds_minor = $4, net_minor = $3 - $4, payment_count = $5, \
-                 refund_count = $6, completed_at = $7 \
-                 WHERE id = $1 AND state = 'requested' RETURNING ",
-                settlement_columns!()
-            ))
-            .bind(id)
-            .bind(period_start)
-            .bind(gross)
-            .bind(refunds)
-            .bind(payment_count)
-            .bind(refund_count)
-            .bind(complete_time)
+                 gross_minor = $3, refunds_minor = $4, net_minor = $3::bigint - $4::bigint, \
+                 payment_count = $5, refund_count = $6, completed_at = $7 \
+                 WHERE id = $1 AND state = 'requested' \
+                 RETURNING id, merchant_id, requester_user_id, cut_off_at, currency_code, state, \
+                 period_start_at, gross_minor, refunds_minor, net_minor, payment_count, refund_count, \
+                 failure_reason, created_at, completed_at",
+                id,
+                *period_start,
+                *gross,
+                *refunds,
+                *payment_count,
+                *refund_count,
+                *complete_time,
+            )
             .fetch_optional(conn)
             .await
         }
-        Outcome::Failed { reason } => sqlx::query_as(concat!(
+        Outcome::Failed { reason } => sqlx::query_as!(
+            SettlementRow,
             "UPDATE merchants.settlements SET state = 'failed', failure_reason = $2, completed_at = now() \
-                 WHERE id = $1 AND state = 'requested' RETURNING ",
-            settlement_columns!()
-        ))
-        .bind(id)
-        .bind(reason)
+             WHERE id = $1 AND state = 'requested' \
+             RETURNING id, merchant_id, requester_user_id, cut_off_at, currency_code, state, \
+             period_start_at, gross_minor, refunds_minor, net_minor, payment_count, refund_count, \
+             failure_reason, created_at, completed_at",
+            id,
+            reason,
+        )
         .fetch_optional(conn)
         .await,
     }

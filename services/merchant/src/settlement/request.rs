@@ -15,7 +15,7 @@ use pos_platform::db::unique_violation;
 use pos_platform::events::Actor;
 use pos_platform::idempotency::{Claim, IdempotencyKey};
 
-use super::store::{self, ONE_REQUESTED_PER_MERCHANT, SettlementRow, settlement_columns};
+use super::store::{self, ONE_REQUESTED_PER_MERCHANT, SettlementRow};
 use super::{SETTLE, events, time_of};
 use crate::Shared;
 use crate::access;
@@ -146,16 +146,19 @@ async fn insert(
     requester: Option<Uuid>,
     cut_off: DateTime<Utc>,
 ) -> Result<SettlementRow, MerchantError> {
-    sqlx::query_as(concat!(
+    sqlx::query_as!(
+        SettlementRow,
         "INSERT INTO merchants.settlements (id, merchant_id, requester_user_id, cut_off_at, currency_code) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING ",
-        settlement_columns!()
-    ))
-    .bind(Uuid::now_v7())
-    .bind(merchant.id)
-    .bind(requester)
-    .bind(cut_off)
-    .bind(&merchant.currency_code)
+         VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, merchant_id, requester_user_id, cut_off_at, currency_code, state, period_start_at, \
+         gross_minor, refunds_minor, net_minor, payment_count, refund_count, failure_reason, \
+         created_at, completed_at",
+        Uuid::now_v7(),
+        merchant.id,
+        requester,
+        cut_off,
+        &merchant.currency_code,
+    )
     .fetch_one(conn)
     .await
     .map_err(|error| {

@@ -10,21 +10,11 @@ use pos_api::pos::merchant::v1 as pb;
 
 use crate::store::timestamp;
 
-/// Columns of `merchants.settlements`, in [`SettlementRow`] order.
-macro_rules! settlement_columns {
-    () => {
-        "id, merchant_id, requester_user_id, cut_off_at, currency_code, state, period_start_at, \
-         gross_minor, refunds_minor, net_minor, payment_count, refund_count, failure_reason, \
-         created_at, completed_at"
-    };
-}
-pub(crate) use settlement_columns;
-
 /// The index that keeps at most one REQUESTED settlement per merchant.
 pub(crate) const ONE_REQUESTED_PER_MERCHANT: &str = "settlements_one_requested_per_merchant_idx";
 
 /// One settlement as stored.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SettlementRow {
     pub(crate) id: Uuid,
     pub(crate) merchant_id: Uuid,
@@ -100,31 +90,45 @@ pub(crate) async fn find_with_owner(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<(SettlementRow, Uuid)>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct Found {
-        #[sqlx(flatten)]
-        settlement: SettlementRow,
-        owner_user_id: Uuid,
-    }
-    let found: Option<Found> = sqlx::query_as(
+    let found = sqlx::query!(
         "SELECT s.id, s.merchant_id, s.requester_user_id, s.cut_off_at, s.currency_code, s.state, \
          s.period_start_at, s.gross_minor, s.refunds_minor, s.net_minor, s.payment_count, \
          s.refund_count, s.failure_reason, s.created_at, s.completed_at, m.owner_user_id \
          FROM merchants.settlements s JOIN merchants.merchants m ON m.id = s.merchant_id WHERE s.id = $1",
+        id,
     )
-    .bind(id)
     .fetch_optional(conn)
     .await?;
-    Ok(found.map(|found| (found.settlement, found.owner_user_id)))
+    Ok(found.map(|found| {
+        let settlement = SettlementRow {
+            id: found.id,
+            merchant_id: found.merchant_id,
+            requester_user_id: found.requester_user_id,
+            cut_off_at: found.cut_off_at,
+            currency_code: found.currency_code,
+            state: found.state,
+            period_start_at: found.period_start_at,
+            gross_minor: found.gross_minor,
+            refunds_minor: found.refunds_minor,
+            net_minor: found.net_minor,
+            payment_count: found.payment_count,
+            refund_count: found.refund_count,
+            failure_reason: found.failure_reason,
+            created_at: found.created_at,
+            completed_at: found.completed_at,
+        };
+        (settlement, found.owner_user_id)
+    }))
 }
 
 /// Whether a settlement of `merchant_id` is REQUESTED (call with the merchant row locked, which
 /// RequestSettlement also locks, so the answer holds until the transaction ends).
 pub(crate) async fn in_progress(conn: &mut PgConnection, merchant_id: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM merchants.settlements WHERE merchant_id = $1 AND state = 'requested')",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM merchants.settlements WHERE merchant_id = $1 AND state = 'requested')
+           AS "exists!""#,
+        merchant_id,
     )
-    .bind(merchant_id)
     .fetch_one(conn)
     .await
 }
@@ -135,11 +139,11 @@ pub(crate) async fn settled_transactions(
     conn: &mut PgConnection,
     merchant_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM merchants.settlements WHERE merchant_id = $1 \
-         AND (state = 'requested' OR payment_count > 0 OR refund_count > 0))",
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM merchants.settlements WHERE merchant_id = $1
+           AND (state = 'requested' OR payment_count > 0 OR refund_count > 0)) AS "exists!""#,
+        merchant_id,
     )
-    .bind(merchant_id)
     .fetch_one(conn)
     .await
 }
@@ -149,10 +153,10 @@ pub(crate) async fn last_completed_cut_off(
     conn: &mut PgConnection,
     merchant_id: Uuid,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT max(cut_off_at) FROM merchants.settlements WHERE merchant_id = $1 AND state = 'completed'",
+        merchant_id,
     )
-    .bind(merchant_id)
     .fetch_one(conn)
     .await
 }

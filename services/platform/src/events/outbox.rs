@@ -105,8 +105,7 @@ impl Outbox {
             .bind(event.occurred_at)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(Self::channel(self.module))
+        sqlx::query!("SELECT pg_notify($1, '')", &Self::channel(self.module))
             .execute(&mut *tx)
             .await?;
         Ok(())

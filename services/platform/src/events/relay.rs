@@ -135,10 +135,12 @@ impl Relay {
         let mut lock = self.db.acquire().await?.detach();
         let lock_name = format!("pos.outbox.{}", self.module.schema());
         loop {
-            let acquired: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))")
-                .bind(&lock_name)
-                .fetch_one(&mut lock)
-                .await?;
+            let acquired: bool = sqlx::query_scalar!(
+                r#"SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS "acquired!""#,
+                &lock_name,
+            )
+            .fetch_one(&mut lock)
+            .await?;
             if acquired {
                 break;
             }

@@ -16,7 +16,7 @@ use super::input::Violations;
 use super::ledger::{self, Change, Reason};
 use crate::access::Reach;
 use crate::error::ProductError;
-use crate::store::{self, ProductRow, product_columns};
+use crate::store::{self, ProductRow};
 
 /// Longest note of a manual adjustment.
 const MAX_NOTE_CHARS: usize = 500;
@@ -136,20 +136,22 @@ async fn apply(
         Reach::Merchant(merchant_id) => Some(merchant_id),
     };
     for _ in 0..ATTEMPTS {
-        let updated: Option<ProductRow> = sqlx::query_as(concat!(
+        let updated: Option<ProductRow> = sqlx::query_as!(
+            ProductRow,
             "UPDATE products.products \
              SET count_in_stock = count_in_stock + $2, updated_at = now() \
              WHERE id = $1 AND deleted_at IS NULL \
                AND count_in_stock + $2 >= reserved_quantity \
                AND ($3::bigint IS NULL OR count_in_stock = $3) \
                AND ($4::uuid IS NULL OR merchant_id = $4) \
-             RETURNING ",
-            product_columns!()
-        ))
-        .bind(adjustment.product_id)
-        .bind(adjustment.delta)
-        .bind(adjustment.expected_quantity)
-        .bind(merchant)
+             RETURNING id, merchant_id, category_id, name, description, brand, weight_grams, price_minor, \
+             currency_code, count_in_stock, reserved_quantity, barcode, slug, image_key, \
+             image_content_type, created_at, updated_at, deleted_at",
+            adjustment.product_id,
+            adjustment.delta,
+            adjustment.expected_quantity,
+            merchant,
+        )
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(product) = updated {

@@ -58,7 +58,7 @@ async fn run(ctx: ModuleContext, mut stop: watch::Receiver<bool>) {
 /// Expires one due reservation that no other transaction holds; `None` when there is none.
 pub(crate) async fn expire_one(ctx: &ModuleContext) -> Result<Option<Uuid>, ProductError> {
     let mut tx = ctx.db.begin().await?;
-    let due: Option<Uuid> = sqlx::query_scalar(
+    let due: Option<Uuid> = sqlx::query_scalar!(
         "SELECT order_id FROM products.stock_reservations \
          WHERE state = 'pending' AND expires_at <= now() \
          ORDER BY expires_at LIMIT 1 FOR UPDATE SKIP LOCKED",

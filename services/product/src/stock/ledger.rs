@@ -68,17 +68,8 @@ impl Reason {
     }
 }
 
-/// The columns of a ledger row, in [`MovementRow`] order.
-macro_rules! movement_columns {
-    () => {
-        "id, product_id, merchant_id, delta, quantity_before, quantity_after, reason, actor_user_id, \
-         reference, note, created_at"
-    };
-}
-pub(crate) use movement_columns;
-
 /// One ledger row as stored.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct MovementRow {
     pub(crate) id: Uuid,
     pub(crate) product_id: Uuid,
@@ -135,22 +126,24 @@ pub(crate) async fn record(
     actor: &Actor,
     change: &Change<'_>,
 ) -> Result<MovementRow, sqlx::Error> {
-    let row: MovementRow = sqlx::query_as(concat!(
+    let row: MovementRow = sqlx::query_as!(
+        MovementRow,
         "INSERT INTO products.stock_movements (id, product_id, merchant_id, delta, quantity_before, \
          quantity_after, reason, actor_user_id, reference, note) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ",
-        movement_columns!()
-    ))
-    .bind(Uuid::now_v7())
-    .bind(change.product_id)
-    .bind(change.merchant_id)
-    .bind(change.delta)
-    .bind(change.quantity_after - change.delta)
-    .bind(change.quantity_after)
-    .bind(change.reason.as_str())
-    .bind(actor.user_id)
-    .bind(change.reference)
-    .bind(change.note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         RETURNING id, product_id, merchant_id, delta, quantity_before, quantity_after, reason, \
+         actor_user_id, reference, note, created_at",
+        Uuid::now_v7(),
+        change.product_id,
+        change.merchant_id,
+        change.delta,
+        change.quantity_after - change.delta,
+        change.quantity_after,
+        change.reason.as_str(),
+        actor.user_id,
+        change.reference,
+        change.note,
+    )
     .fetch_one(&mut *conn)
     .await?;
     let event_id = Uuid::now_v7();

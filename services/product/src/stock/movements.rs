@@ -11,7 +11,7 @@ use pos_platform::{AuthContext, ModuleContext, paging};
 
 use super::access::ledger_reach;
 use super::input::Violations;
-use super::ledger::{MovementRow, Reason, movement_columns};
+use super::ledger::{MovementRow, Reason};
 use crate::access::{READ, Reach};
 use crate::error::ProductError;
 
@@ -25,14 +25,6 @@ struct Filters {
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
 }
-
-/// Which ledger rows match the filters (binds `$1`–`$6`).
-const MATCHING: &str = "($1::uuid IS NULL OR product_id = $1) \
-     AND ($2::uuid IS NULL OR merchant_id = $2) \
-     AND ($3::text IS NULL OR reason = $3) \
-     AND ($4::text IS NULL OR reference = $4) \
-     AND ($5::timestamptz IS NULL OR created_at >= $5) \
-     AND ($6::timestamptz IS NULL OR created_at < $6)";
 
 /// Lists stock movements (see `ProductService.ListStockMovements`).
 pub(crate) async fn list_stock_movements(
@@ -88,30 +80,44 @@ pub(crate) async fn list_stock_movements(
         .page_tokens
         .decode(Module::Product, &request.page_token, &filters)?;
 
-    let mut rows: Vec<MovementRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {} FROM products.stock_movements WHERE {MATCHING} \
-         AND ($7::uuid IS NULL OR id < $7) ORDER BY id DESC LIMIT $8",
-        movement_columns!()
-    )))
-    .bind(filters.product_id)
-    .bind(filters.merchant_id)
-    .bind(filters.reason)
-    .bind(filters.reference.as_deref())
-    .bind(filters.start)
-    .bind(filters.end)
-    .bind(after)
-    .bind(i64::from(page_size) + 1)
+    // The page and the count filter alike ($1–$6).
+    let mut rows: Vec<MovementRow> = sqlx::query_as!(
+        MovementRow,
+        "SELECT id, product_id, merchant_id, delta, quantity_before, quantity_after, reason, \
+         actor_user_id, reference, note, created_at FROM products.stock_movements \
+         WHERE ($1::uuid IS NULL OR product_id = $1) \
+           AND ($2::uuid IS NULL OR merchant_id = $2) \
+           AND ($3::text IS NULL OR reason = $3) \
+           AND ($4::text IS NULL OR reference = $4) \
+           AND ($5::timestamptz IS NULL OR created_at >= $5) \
+           AND ($6::timestamptz IS NULL OR created_at < $6) \
+           AND ($7::uuid IS NULL OR id < $7) ORDER BY id DESC LIMIT $8",
+        filters.product_id,
+        filters.merchant_id,
+        filters.reason,
+        filters.reference.as_deref(),
+        filters.start,
+        filters.end,
+        after,
+        i64::from(page_size) + 1,
+    )
     .fetch_all(&mut *conn)
     .await?;
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT count(*) FROM products.stock_movements WHERE {MATCHING}"
-    )))
-    .bind(filters.product_id)
-    .bind(filters.merchant_id)
-    .bind(filters.reason)
-    .bind(filters.reference.as_deref())
-    .bind(filters.start)
-    .bind(filters.end)
+    let total: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"count!\" FROM products.stock_movements \
+         WHERE ($1::uuid IS NULL OR product_id = $1) \
+           AND ($2::uuid IS NULL OR merchant_id = $2) \
+           AND ($3::text IS NULL OR reason = $3) \
+           AND ($4::text IS NULL OR reference = $4) \
+           AND ($5::timestamptz IS NULL OR created_at >= $5) \
+           AND ($6::timestamptz IS NULL OR created_at < $6)",
+        filters.product_id,
+        filters.merchant_id,
+        filters.reason,
+        filters.reference.as_deref(),
+        filters.start,
+        filters.end,
+    )
     .fetch_one(&mut *conn)
     .await?;
 
@@ -133,12 +139,12 @@ async fn product_merchant(
     conn: &mut sqlx::PgConnection,
     product_id: Uuid,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT merchant_id FROM products.products WHERE id = $1 \
+    sqlx::query_scalar!(
+        "SELECT merchant_id AS \"merchant_id!\" FROM products.products WHERE id = $1 \
          UNION ALL SELECT merchant_id FROM products.stock_movements WHERE product_id = $1 \
          LIMIT 1",
+        product_id,
     )
-    .bind(product_id)
     .fetch_optional(conn)
     .await
 }

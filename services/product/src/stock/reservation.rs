@@ -55,7 +55,7 @@ impl State {
     }
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 struct HeaderRow {
     order_id: Uuid,
     merchant_id: Uuid,
@@ -68,7 +68,7 @@ struct HeaderRow {
 }
 
 /// One held line, with the product's data when it was reserved.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug)]
 pub(crate) struct Line {
     pub(crate) product_id: Uuid,
     pub(crate) quantity: i64,
@@ -143,30 +143,42 @@ pub(crate) async fn load(
     order_id: Uuid,
     read: Read,
 ) -> Result<Option<Reservation>, ProductError> {
-    let sql = match read {
-        Read::Plain => concat!(
-            "SELECT order_id, merchant_id, state, (state = 'pending' AND expires_at <= now()) AS lapsed, ",
-            "expires_at, created_at, updated_at, closed_at ",
-            "FROM products.stock_reservations WHERE order_id = $1"
-        ),
-        Read::ForUpdate => concat!(
-            "SELECT order_id, merchant_id, state, (state = 'pending' AND expires_at <= now()) AS lapsed, ",
-            "expires_at, created_at, updated_at, closed_at ",
-            "FROM products.stock_reservations WHERE order_id = $1 FOR UPDATE"
-        ),
+    // `lapsed` compares two NOT NULL columns, so it is never NULL.
+    let header: Option<HeaderRow> = match read {
+        Read::Plain => {
+            sqlx::query_as!(
+                HeaderRow,
+                "SELECT order_id, merchant_id, state, \
+                 (state = 'pending' AND expires_at <= now()) AS \"lapsed!\", \
+                 expires_at, created_at, updated_at, closed_at \
+                 FROM products.stock_reservations WHERE order_id = $1",
+                order_id,
+            )
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        Read::ForUpdate => {
+            sqlx::query_as!(
+                HeaderRow,
+                "SELECT order_id, merchant_id, state, \
+                 (state = 'pending' AND expires_at <= now()) AS \"lapsed!\", \
+                 expires_at, created_at, updated_at, closed_at \
+                 FROM products.stock_reservations WHERE order_id = $1 FOR UPDATE",
+                order_id,
+            )
+            .fetch_optional(&mut *conn)
+            .await?
+        }
     };
-    let Some(header): Option<HeaderRow> = sqlx::query_as(sql)
-        .bind(order_id)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
+    let Some(header) = header else {
         return Ok(None);
     };
-    let lines: Vec<Line> = sqlx::query_as(
+    let lines: Vec<Line> = sqlx::query_as!(
+        Line,
         "SELECT product_id, quantity, product_name, category_id, unit_price_minor, currency_code \
          FROM products.stock_reservation_lines WHERE order_id = $1 ORDER BY position",
+        order_id,
     )
-    .bind(order_id)
     .fetch_all(&mut *conn)
     .await?;
     Ok(Some(Reservation {
@@ -197,12 +209,12 @@ pub(crate) async fn shift_reserved(
     deltas: &BTreeMap<Uuid, i64>,
 ) -> Result<(), ProductError> {
     for (product_id, delta) in deltas.iter().filter(|(_, delta)| **delta != 0) {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE products.products SET reserved_quantity = reserved_quantity + $2, updated_at = now() \
              WHERE id = $1",
+            product_id,
+            delta,
         )
-        .bind(product_id)
-        .bind(delta)
         .execute(&mut *conn)
         .await?;
     }
@@ -224,12 +236,12 @@ pub(crate) async fn close(
         .map(|(product_id, quantity)| (product_id, -quantity))
         .collect();
     shift_reserved(conn, &deltas).await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE products.stock_reservations SET state = $2, closed_at = now() \
          WHERE order_id = $1 AND state = 'pending'",
+        reservation.order_id,
+        state.as_str(),
     )
-    .bind(reservation.order_id)
-    .bind(state.as_str())
     .execute(&mut *conn)
     .await?;
     let closed = reload(conn, reservation.order_id).await?;

@@ -17,7 +17,7 @@ use super::input::Violations;
 use super::reservation::{self, Read, Reservation, State};
 use crate::access::Reach;
 use crate::error::ProductError;
-use crate::store::{ProductRow, product_columns};
+use crate::store::ProductRow;
 
 /// How long a reservation stays PENDING when the request gives no TTL.
 pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(30 * 60);
@@ -102,13 +102,13 @@ pub(crate) async fn reserve_stock(
 
     let mut tx = ctx.db.begin().await?;
     // The insert claims the order id; a concurrent first call waits here until this one ends.
-    let created = sqlx::query(
+    let created = sqlx::query!(
         "INSERT INTO products.stock_reservations (order_id, merchant_id, state, expires_at) \
          VALUES ($1, $2, 'pending', now() + make_interval(secs => $3)) ON CONFLICT (order_id) DO NOTHING",
+        request.order_id,
+        request.merchant_id,
+        request.ttl.as_secs_f64(),
     )
-    .bind(request.order_id)
-    .bind(request.merchant_id)
-    .bind(request.ttl.as_secs_f64())
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -145,12 +145,12 @@ pub(crate) async fn reserve_stock(
     } else {
         hold(&mut tx, &request, &held).await?
     };
-    sqlx::query(
+    sqlx::query!(
         "UPDATE products.stock_reservations \
          SET expires_at = now() + make_interval(secs => $2), updated_at = now() WHERE order_id = $1",
+        request.order_id,
+        request.ttl.as_secs_f64(),
     )
-    .bind(request.order_id)
-    .bind(request.ttl.as_secs_f64())
     .execute(&mut *tx)
     .await?;
     let reservation = reservation::reload(&mut tx, request.order_id).await?;
@@ -197,12 +197,14 @@ async fn hold(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let products: HashMap<Uuid, ProductRow> = sqlx::query_as::<_, ProductRow>(concat!(
-        "SELECT ",
-        product_columns!(),
-        " FROM products.products WHERE id = ANY($1) ORDER BY id FOR UPDATE"
-    ))
-    .bind(&involved)
+    let products: HashMap<Uuid, ProductRow> = sqlx::query_as!(
+        ProductRow,
+        "SELECT id, merchant_id, category_id, name, description, brand, weight_grams, price_minor, \
+         currency_code, count_in_stock, reserved_quantity, barcode, slug, image_key, \
+         image_content_type, created_at, updated_at, deleted_at \
+         FROM products.products WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        &involved[..],
+    )
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
@@ -237,25 +239,27 @@ async fn hold(
     }
     reservation::shift_reserved(conn, &deltas).await?;
 
-    sqlx::query("DELETE FROM products.stock_reservation_lines WHERE order_id = $1")
-        .bind(request.order_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM products.stock_reservation_lines WHERE order_id = $1",
+        request.order_id,
+    )
+    .execute(&mut *conn)
+    .await?;
     for (position, (product_id, quantity)) in request.lines.iter().enumerate() {
         let product = &products[product_id];
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO products.stock_reservation_lines (order_id, product_id, position, quantity, \
              product_name, category_id, unit_price_minor, currency_code) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            request.order_id,
+            product_id,
+            i32::try_from(position).unwrap_or(i32::MAX),
+            quantity,
+            &product.name,
+            product.category_id,
+            product.price_minor,
+            &product.currency_code,
         )
-        .bind(request.order_id)
-        .bind(product_id)
-        .bind(i32::try_from(position).unwrap_or(i32::MAX))
-        .bind(quantity)
-        .bind(&product.name)
-        .bind(product.category_id)
-        .bind(product.price_minor)
-        .bind(&product.currency_code)
         .execute(&mut *conn)
         .await?;
     }

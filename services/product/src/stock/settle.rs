@@ -76,11 +76,11 @@ pub(crate) async fn commit_pending(
     current: &Reservation,
 ) -> Result<Reservation, ProductError> {
     let order_id = current.order_id;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE products.stock_reservations SET state = 'committed', closed_at = now() \
          WHERE order_id = $1 AND state = 'pending'",
+        order_id,
     )
-    .bind(order_id)
     .execute(&mut *conn)
     .await?;
     let committed = reservation::reload(conn, order_id).await?;
@@ -105,16 +105,17 @@ async fn sell(
 ) -> Result<(), ProductError> {
     let reference = reservation.order_id.to_string();
     for (product_id, quantity) in reservation.quantities() {
-        let after: Option<(Uuid, i64, i64)> = sqlx::query_as(
+        let after: Option<(Uuid, i64, i64)> = sqlx::query!(
             "UPDATE products.products \
              SET count_in_stock = count_in_stock - $2, reserved_quantity = reserved_quantity - $2, \
                  updated_at = now() \
              WHERE id = $1 RETURNING merchant_id, count_in_stock, reserved_quantity",
+            product_id,
+            quantity,
         )
-        .bind(product_id)
-        .bind(quantity)
         .fetch_optional(&mut *conn)
-        .await?;
+        .await?
+        .map(|row| (row.merchant_id, row.count_in_stock, row.reserved_quantity));
         let (merchant_id, quantity_after, reserved_after) =
             after.ok_or_else(|| anyhow::anyhow!("product {product_id} of a pending reservation is gone"))?;
         ledger::record(

@@ -64,16 +64,16 @@ async fn remember(
     } else {
         merchant.time_zone.as_str()
     };
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO reports.merchants (merchant_id, time_zone, currency_code, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (merchant_id) DO UPDATE SET time_zone = EXCLUDED.time_zone, \
              currency_code = EXCLUDED.currency_code, updated_at = EXCLUDED.updated_at \
          WHERE reports.merchants.updated_at <= EXCLUDED.updated_at",
+        id,
+        zone,
+        &merchant.currency_code,
+        at,
     )
-    .bind(id)
-    .bind(zone)
-    .bind(&merchant.currency_code)
-    .bind(at)
     .execute(conn)
     .await?;
     Ok(())
@@ -88,11 +88,12 @@ pub(crate) async fn time_zone(
     id: Uuid,
     currency_code: &str,
 ) -> Result<String, HandlerError> {
-    let known: Option<String> =
-        sqlx::query_scalar("SELECT time_zone FROM reports.merchants WHERE merchant_id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let known: Option<String> = sqlx::query_scalar!(
+        "SELECT time_zone FROM reports.merchants WHERE merchant_id = $1",
+        id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     if let Some(zone) = known {
         return Ok(zone);
     }
@@ -122,9 +123,11 @@ pub(crate) async fn time_zone(
         }
     };
     remember(conn, id, &merchant, DateTime::<Utc>::UNIX_EPOCH).await?;
-    let zone: String = sqlx::query_scalar("SELECT time_zone FROM reports.merchants WHERE merchant_id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let zone: String = sqlx::query_scalar!(
+        "SELECT time_zone FROM reports.merchants WHERE merchant_id = $1",
+        id,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(zone)
 }

@@ -26,16 +26,16 @@ impl EventHandler for CashierNames {
             };
             let id = super::required_id(&cashier.id, "cashier.id")?;
             let merchant_id = super::uuid_or_nil(&cashier.merchant_id);
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO reports.cashiers (cashier_id, merchant_id, name, updated_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (cashier_id) DO UPDATE SET merchant_id = EXCLUDED.merchant_id, name = EXCLUDED.name, \
                      updated_at = EXCLUDED.updated_at \
                  WHERE reports.cashiers.updated_at <= EXCLUDED.updated_at",
+                id,
+                merchant_id,
+                &cashier.name,
+                event.occurred_at,
             )
-            .bind(id)
-            .bind(merchant_id)
-            .bind(&cashier.name)
-            .bind(event.occurred_at)
             .execute(&mut *tx)
             .await?;
             Ok(())
@@ -96,14 +96,14 @@ async fn rename_category(
     name: &str,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO reports.categories (category_id, name, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (category_id) DO UPDATE SET name = EXCLUDED.name, updated_at = EXCLUDED.updated_at \
          WHERE reports.categories.updated_at <= EXCLUDED.updated_at",
+        id,
+        name,
+        at,
     )
-    .bind(id)
-    .bind(name)
-    .bind(at)
     .execute(conn)
     .await?;
     Ok(())

@@ -87,21 +87,21 @@ async fn record_payment(
         event.occurred_at,
     );
     let zone = merchants::time_zone(ctx, conn, merchant_id, &amount.currency_code).await?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO reports.payments (transaction_id, order_id, merchant_id, cashier_id, method, status, \
              currency_code, amount, final_at, business_date) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (transaction_id) DO NOTHING",
+        transaction_id,
+        uuid_or_nil(&payment.order_id),
+        merchant_id,
+        uuid_or_nil(&payment.cashier_id),
+        i16::try_from(payment.method).unwrap_or(0),
+        i16::try_from(i32::from(status)).unwrap_or(0),
+        &amount.currency_code,
+        amount.amount_minor,
+        final_at,
+        business_date(final_at, &zone),
     )
-    .bind(transaction_id)
-    .bind(uuid_or_nil(&payment.order_id))
-    .bind(merchant_id)
-    .bind(uuid_or_nil(&payment.cashier_id))
-    .bind(i16::try_from(payment.method).unwrap_or(0))
-    .bind(i16::try_from(i32::from(status)).unwrap_or(0))
-    .bind(&amount.currency_code)
-    .bind(amount.amount_minor)
-    .bind(final_at)
-    .bind(business_date(final_at, &zone))
     .execute(&mut *conn)
     .await?
     .rows_affected();

@@ -93,20 +93,20 @@ async fn record_sale(
         )
     }))?;
 
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO reports.sales \
              (order_id, merchant_id, cashier_id, currency_code, paid_at, business_date, amount_paid, lines_total, items) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (order_id) DO NOTHING",
+        order_id,
+        merchant_id,
+        cashier_id,
+        &paid.currency_code,
+        paid_at,
+        date,
+        minor(paid.total.as_ref()),
+        lines.value(),
+        lines.units(),
     )
-    .bind(order_id)
-    .bind(merchant_id)
-    .bind(cashier_id)
-    .bind(&paid.currency_code)
-    .bind(paid_at)
-    .bind(date)
-    .bind(minor(paid.total.as_ref()))
-    .bind(lines.value())
-    .bind(lines.units())
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -126,11 +126,11 @@ async fn record_refund(
 ) -> Result<(), HandlerError> {
     let order_id = required_id(&refunded.order_id, "order_id")?;
     let refund_id = required_id(&refunded.refund_id, "refund_id")?;
-    let sale: Option<String> = sqlx::query_scalar(
+    let sale: Option<String> = sqlx::query_scalar!(
         "SELECT m.time_zone FROM reports.sales s \
          LEFT JOIN reports.merchants m ON m.merchant_id = s.merchant_id WHERE s.order_id = $1",
+        order_id,
     )
-    .bind(order_id)
     .fetch_optional(&mut *conn)
     .await?
     .map(|zone: Option<String>| zone.unwrap_or_else(|| "UTC".to_owned()));
@@ -151,17 +151,17 @@ async fn record_refund(
         )
     }))?;
 
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO reports.refunds (refund_id, order_id, refunded_at, business_date, amount, lines_amount, items) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (refund_id) DO NOTHING",
+        refund_id,
+        order_id,
+        refunded_at,
+        date,
+        minor(refunded.amount.as_ref()),
+        lines.value(),
+        lines.units(),
     )
-    .bind(refund_id)
-    .bind(order_id)
-    .bind(refunded_at)
-    .bind(date)
-    .bind(minor(refunded.amount.as_ref()))
-    .bind(lines.value())
-    .bind(lines.units())
     .execute(&mut *conn)
     .await?
     .rows_affected();

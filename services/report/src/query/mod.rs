@@ -83,11 +83,12 @@ pub(crate) async fn locale(db: &PgPool, clients: &Clients, scope: &Scope) -> Res
             None => upstream_merchant(clients, merchant_id).await,
         }
     } else if let Some(cashier_id) = scope.cashier_id {
-        let merchant_id: Option<Uuid> =
-            sqlx::query_scalar("SELECT merchant_id FROM reports.cashiers WHERE cashier_id = $1")
-                .bind(cashier_id)
-                .fetch_optional(db)
-                .await?;
+        let merchant_id: Option<Uuid> = sqlx::query_scalar!(
+            "SELECT merchant_id FROM reports.cashiers WHERE cashier_id = $1",
+            cashier_id,
+        )
+        .fetch_optional(db)
+        .await?;
         let merchant_id = match merchant_id {
             Some(merchant_id) => Some(merchant_id),
             None => upstream_cashier_merchant(clients, cashier_id).await,
@@ -100,13 +101,14 @@ pub(crate) async fn locale(db: &PgPool, clients: &Clients, scope: &Scope) -> Res
             None => None,
         }
     } else if let Some(order_id) = scope.order_id {
-        sqlx::query_as(
+        sqlx::query!(
             "SELECT m.time_zone, m.currency_code FROM reports.sales s \
              JOIN reports.merchants m ON m.merchant_id = s.merchant_id WHERE s.order_id = $1",
+            order_id,
         )
-        .bind(order_id)
         .fetch_optional(db)
         .await?
+        .map(|row| (row.time_zone, row.currency_code))
     } else {
         None
     };
@@ -128,10 +130,13 @@ pub(crate) async fn locale(db: &PgPool, clients: &Clients, scope: &Scope) -> Res
 
 /// The time zone and currency the read model knows of `merchant_id`.
 async fn known_merchant(db: &PgPool, merchant_id: Uuid) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT time_zone, currency_code FROM reports.merchants WHERE merchant_id = $1")
-        .bind(merchant_id)
-        .fetch_optional(db)
-        .await
+    Ok(sqlx::query!(
+        "SELECT time_zone, currency_code FROM reports.merchants WHERE merchant_id = $1",
+        merchant_id,
+    )
+    .fetch_optional(db)
+    .await?
+    .map(|row| (row.time_zone, row.currency_code)))
 }
 
 /// The time zone and currency of `merchant_id` according to the merchant module.
@@ -177,7 +182,7 @@ async fn upstream_cashier_merchant(clients: &Clients, cashier_id: Uuid) -> Optio
 /// Up to when events are included: the commit time of the latest applied event, or now when no
 /// event was ever applied (the read model is empty, so nothing committed is missing from it).
 pub(crate) async fn as_of(db: &PgPool) -> Result<prost_types::Timestamp, ReportError> {
-    let applied: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT applied_at FROM reports.watermark")
+    let applied: Option<DateTime<Utc>> = sqlx::query_scalar!("SELECT applied_at FROM reports.watermark",)
         .fetch_optional(db)
         .await?;
     let at = applied.unwrap_or_else(Utc::now);
