@@ -1,37 +1,81 @@
 //! The Redis cache of report answers.
 //!
 //! An answer is stored under a key that embeds a *generation* counter: the generation of its
-//! merchant (`pos:report:gen:<merchant_id>`) when the request is scoped to one merchant, else the
-//! global one (`pos:report:gen`). The ingest bumps the global generation and the generation of
-//! every merchant an applied event touched ([`invalidate`]), so an answer computed before an event
-//! is never served after it was applied.
+//! merchant (`pos:report:<ns>gen:<merchant_id>`) when the request is scoped to one merchant, else
+//! the global one (`pos:report:<ns>gen`). The ingest bumps the global generation and the
+//! generation of every merchant an applied event touched ([`invalidate`]), so an answer computed
+//! before an event is never served after it was applied.
 //!
 //! Names label every row: a cached answer also embeds the *labels* generation
-//! (`pos:report:gen:labels`), which category renames bump ([`invalidate_labels`]); cashier renames
-//! bump their merchant's generation.
+//! (`pos:report:<ns>gen:labels`), which category renames bump ([`invalidate_labels`]); cashier
+//! renames bump their merchant's generation.
+//!
+//! `<ns>` is the deployment's `POS_KAFKA_NAMESPACE`: environments sharing one Redis but not one
+//! database never see each other's generations or answers.
 
 use uuid::Uuid;
 
 use pos_platform::redis_pool::RedisPool;
 
-/// The global generation key.
-pub(crate) const GLOBAL_GENERATION: &str = "pos:report:gen";
+/// The Redis keys of one deployment.
+#[derive(Clone, Debug)]
+pub(crate) struct Keys {
+    namespace: String,
+}
 
-/// The generation key of the names that label rows (every answer embeds it too).
-pub(crate) const LABELS_GENERATION: &str = "pos:report:gen:labels";
+impl Keys {
+    /// The keys of the deployment whose `POS_KAFKA_NAMESPACE` is `namespace`.
+    pub(crate) fn new(namespace: &str) -> Self {
+        Keys {
+            namespace: namespace.to_owned(),
+        }
+    }
 
-/// The generation key of one merchant's answers.
-pub(crate) fn merchant_generation(merchant_id: Uuid) -> String {
-    format!("{GLOBAL_GENERATION}:{merchant_id}")
+    /// The global generation.
+    fn global(&self) -> String {
+        format!("pos:report:{}gen", self.namespace)
+    }
+
+    /// The generation of the names that label rows (every answer embeds it too).
+    fn labels(&self) -> String {
+        format!("pos:report:{}gen:labels", self.namespace)
+    }
+
+    /// The generation of one merchant's answers, or the global one.
+    fn generation(&self, merchant_id: Option<Uuid>) -> String {
+        match merchant_id {
+            Some(merchant_id) => format!("pos:report:{}gen:{merchant_id}", self.namespace),
+            None => self.global(),
+        }
+    }
+
+    /// The key of `rpc`'s answer to `request`, scoped to `merchant_id` (or to every merchant), at
+    /// `generation` of that scope and `labels` of the labels generation.
+    fn answer(
+        &self,
+        rpc: &str,
+        merchant_id: Option<Uuid>,
+        (generation, labels): (i64, i64),
+        request: &impl serde::Serialize,
+    ) -> anyhow::Result<String> {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(serde_json::to_vec(request)?);
+        let hash: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
+        let scope = merchant_id.map_or_else(|| "all".to_owned(), |id| id.to_string());
+        Ok(format!(
+            "pos:report:answer:{}{rpc}:{scope}:{generation}.{labels}:{hash}",
+            self.namespace
+        ))
+    }
 }
 
 /// Makes every cached answer that may include `merchant_ids`' figures unreachable.
-pub(crate) async fn invalidate(redis: &RedisPool, merchant_ids: &[Uuid]) -> anyhow::Result<()> {
+pub(crate) async fn invalidate(redis: &RedisPool, keys: &Keys, merchant_ids: &[Uuid]) -> anyhow::Result<()> {
     let mut connection = redis.get().await?;
     let mut pipe = redis::pipe();
-    pipe.incr(GLOBAL_GENERATION, 1).ignore();
+    pipe.incr(keys.global(), 1).ignore();
     for merchant_id in merchant_ids {
-        pipe.incr(merchant_generation(*merchant_id), 1).ignore();
+        pipe.incr(keys.generation(Some(*merchant_id)), 1).ignore();
     }
     // Counters never expire: one restarting at 0 could meet an answer stored under an old 0.
     let () = pipe.query_async(&mut *connection).await?;
@@ -39,12 +83,12 @@ pub(crate) async fn invalidate(redis: &RedisPool, merchant_ids: &[Uuid]) -> anyh
 }
 
 /// Makes every cached answer unreachable that shows a name (a category was renamed).
-pub(crate) async fn invalidate_labels(redis: &RedisPool) -> anyhow::Result<()> {
+pub(crate) async fn invalidate_labels(redis: &RedisPool, keys: &Keys) -> anyhow::Result<()> {
     let mut connection = redis.get().await?;
     let () = redis::pipe()
-        .incr(LABELS_GENERATION, 1)
+        .incr(keys.labels(), 1)
         .ignore()
-        .incr(GLOBAL_GENERATION, 1)
+        .incr(keys.global(), 1)
         .ignore()
         .query_async(&mut *connection)
         .await?;
@@ -60,7 +104,7 @@ const REDIS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 pub(crate) struct AnswerCache {
     redis: RedisPool,
     ttl_seconds: u64,
-    namespace: String,
+    keys: Keys,
 }
 
 impl std::fmt::Debug for AnswerCache {
@@ -72,14 +116,12 @@ impl std::fmt::Debug for AnswerCache {
 }
 
 impl AnswerCache {
-    /// A cache in `redis` whose answers live `ttl_seconds`. `namespace` (the deployment's
-    /// `POS_KAFKA_NAMESPACE`) keeps the answers of environments sharing one Redis but not one
-    /// database apart (generations may be shared: that only costs misses).
-    pub(crate) fn new(redis: RedisPool, ttl_seconds: u64, namespace: &str) -> Self {
+    /// A cache in `redis` whose answers live `ttl_seconds`, under `keys`.
+    pub(crate) fn new(redis: RedisPool, ttl_seconds: u64, keys: Keys) -> Self {
         AnswerCache {
             redis,
             ttl_seconds,
-            namespace: namespace.to_owned(),
+            keys,
         }
     }
 
@@ -104,8 +146,7 @@ impl AnswerCache {
         if self.ttl_seconds == 0 {
             return compute().await;
         }
-        let generation_key = merchant_id.map_or_else(|| GLOBAL_GENERATION.to_owned(), merchant_generation);
-        let key = match self.lookup(rpc, &generation_key, request).await {
+        let key = match self.lookup(rpc, merchant_id, request).await {
             Ok(Lookup::Hit(answer)) => return Ok(answer),
             Ok(Lookup::Miss(key)) => Some(key),
             Err(error) => {
@@ -126,22 +167,21 @@ impl AnswerCache {
     async fn lookup<M: prost::Message + Default>(
         &self,
         rpc: &str,
-        generation_key: &str,
+        merchant_id: Option<Uuid>,
         request: &impl serde::Serialize,
     ) -> anyhow::Result<Lookup<M>> {
         let mut connection = tokio::time::timeout(REDIS_TIMEOUT, self.redis.get()).await??;
         let (generation, labels): (Option<i64>, Option<i64>) = tokio::time::timeout(
             REDIS_TIMEOUT,
             redis::cmd("MGET")
-                .arg(generation_key)
-                .arg(LABELS_GENERATION)
+                .arg(self.keys.generation(merchant_id))
+                .arg(self.keys.labels())
                 .query_async(&mut *connection),
         )
         .await??;
-        let key = answer_key(
-            &self.namespace,
+        let key = self.keys.answer(
             rpc,
-            generation_key,
+            merchant_id,
             (generation.unwrap_or(0), labels.unwrap_or(0)),
             request,
         )?;
@@ -185,27 +225,6 @@ enum Lookup<M> {
     Miss(String),
 }
 
-/// The key of `rpc`'s answer to `request` at `generation` of `generation_key` and `labels` of
-/// the labels generation, in `namespace`.
-fn answer_key(
-    namespace: &str,
-    rpc: &str,
-    generation_key: &str,
-    (generation, labels): (i64, i64),
-    request: &impl serde::Serialize,
-) -> anyhow::Result<String> {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(serde_json::to_vec(request)?);
-    let hash: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
-    let scope = generation_key
-        .strip_prefix(GLOBAL_GENERATION)
-        .and_then(|rest| rest.strip_prefix(':'))
-        .unwrap_or("all");
-    Ok(format!(
-        "pos:report:answer:{namespace}{rpc}:{scope}:{generation}.{labels}:{hash}"
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,17 +232,33 @@ mod tests {
     #[test]
     fn answer_keys_embed_the_scope_and_generations_and_differ_by_request() {
         let merchant = Uuid::now_v7();
-        let key = |generation_key: &str, generations, request| {
-            answer_key("", "CompareRevenue", generation_key, generations, request).unwrap()
+        let keys = Keys::new("");
+        let key = |scope, generations, request| {
+            keys.answer("CompareRevenue", scope, generations, request)
+                .unwrap()
         };
-        let owned = key(&merchant_generation(merchant), (7, 2), &("a", 1));
+        let owned = key(Some(merchant), (7, 2), &("a", 1));
         assert!(owned.starts_with(&format!("pos:report:answer:CompareRevenue:{merchant}:7.2:")));
-        let global = key(GLOBAL_GENERATION, (7, 2), &("a", 1));
+        let global = key(None, (7, 2), &("a", 1));
         assert!(global.starts_with("pos:report:answer:CompareRevenue:all:7.2:"));
-        assert_ne!(global, key(GLOBAL_GENERATION, (8, 2), &("a", 1)));
-        assert_ne!(global, key(GLOBAL_GENERATION, (7, 3), &("a", 1)));
-        assert_ne!(global, key(GLOBAL_GENERATION, (7, 2), &("a", 2)));
-        let staging = answer_key("staging.", "CompareRevenue", GLOBAL_GENERATION, (7, 2), &("a", 1)).unwrap();
-        assert!(staging.starts_with("pos:report:answer:staging.CompareRevenue:all:7.2:"));
+        assert_ne!(global, key(None, (8, 2), &("a", 1)));
+        assert_ne!(global, key(None, (7, 3), &("a", 1)));
+        assert_ne!(global, key(None, (7, 2), &("a", 2)));
+    }
+
+    #[test]
+    fn deployments_sharing_a_redis_have_their_own_generations_and_answers() {
+        let merchant = Uuid::now_v7();
+        let (prod, staging) = (Keys::new(""), Keys::new("staging."));
+        assert_eq!(prod.global(), "pos:report:gen");
+        assert_eq!(staging.global(), "pos:report:staging.gen");
+        assert_eq!(staging.labels(), "pos:report:staging.gen:labels");
+        assert_eq!(
+            staging.generation(Some(merchant)),
+            format!("pos:report:staging.gen:{merchant}")
+        );
+        assert_ne!(prod.labels(), staging.labels());
+        let answer = staging.answer("CompareRevenue", None, (7, 2), &("a", 1)).unwrap();
+        assert!(answer.starts_with("pos:report:answer:staging.CompareRevenue:all:7.2:"));
     }
 }

@@ -8,7 +8,7 @@ use pos_api::pos::report::v1 as pb;
 use pos_api::pos::report::v1::report_service_server::ReportService;
 use pos_platform::{AuthContext, ModuleContext};
 
-use crate::cache::AnswerCache;
+use crate::cache::{AnswerCache, Keys};
 use crate::error::ReportError;
 use crate::period;
 use crate::query::revenue::Basis;
@@ -26,7 +26,7 @@ impl ReportApi {
         let cache = AnswerCache::new(
             ctx.redis.clone(),
             ctx.config.report_cache_seconds,
-            &ctx.config.kafka_namespace,
+            Keys::new(&ctx.config.kafka_namespace),
         );
         ReportApi { ctx, cache }
     }

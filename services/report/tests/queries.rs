@@ -978,14 +978,8 @@ async fn every_bad_period_field_is_named_with_reason_invalid_period() {
     h.stop().await;
 }
 
-/// The labels generation is one Redis key for every platform sharing the Redis (generations are
-/// not namespaced, answers are): the cache tests run one at a time, so one's labels bump does not
-/// invalidate the other's answer.
-static GENERATIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 #[tokio::test]
 async fn a_cached_answer_is_served_until_its_merchants_generation_moves() {
-    let _alone = GENERATIONS.lock().await;
     let mut h = Harness::start_with_cache(300).await;
     let db = h.db().clone();
     let shop = merchant(&db, "UTC", "IDR").await;
@@ -1028,7 +1022,6 @@ async fn a_cached_answer_is_served_until_its_merchants_generation_moves() {
 
 #[tokio::test]
 async fn a_cached_answer_shows_new_category_names_once_the_labels_generation_moves() {
-    let _alone = GENERATIONS.lock().await;
     let mut h = Harness::start_with_cache(300).await;
     let db = h.db().clone();
     let shop = merchant(&db, "UTC", "IDR").await;

@@ -30,6 +30,8 @@ use pos_platform::events::topics::events_topic;
 use pos_platform::events::{AfterApply, Event, HandlerError};
 use pos_platform::module::Subscription;
 
+use crate::cache::Keys;
+
 /// Every subscription of the report module.
 pub(crate) fn subscriptions(ctx: &ModuleContext) -> Vec<Subscription> {
     let mut order = Subscription::new(
@@ -55,13 +57,14 @@ pub(crate) fn subscriptions(ctx: &ModuleContext) -> Vec<Subscription> {
 /// platform-wide one). `merchant_of` answers `None` for events that change no figure.
 fn invalidate_hook(ctx: &ModuleContext, merchant_of: fn(&Event) -> Option<Uuid>) -> AfterApply {
     let redis = ctx.redis.clone();
+    let keys = Keys::new(&ctx.config.kafka_namespace);
     Arc::new(move |event: &Event| {
-        let redis = redis.clone();
+        let (redis, keys) = (redis.clone(), keys.clone());
         // Events that change no figure (an order created, a document uploaded…) change no answer.
         let merchant = merchant_of(event);
         async move {
             let Some(merchant) = merchant else { return };
-            if let Err(error) = crate::cache::invalidate(&redis, &[merchant]).await {
+            if let Err(error) = crate::cache::invalidate(&redis, &keys, &[merchant]).await {
                 tracing::warn!(%error, "invalidating cached reports failed; they expire with their TTL");
             }
         }
@@ -72,10 +75,11 @@ fn invalidate_hook(ctx: &ModuleContext, merchant_of: fn(&Event) -> Option<Uuid>)
 /// After a category event committed: drops every cached answer that shows names.
 fn invalidate_labels_hook(ctx: &ModuleContext) -> AfterApply {
     let redis = ctx.redis.clone();
+    let keys = Keys::new(&ctx.config.kafka_namespace);
     Arc::new(move |_: &Event| {
-        let redis = redis.clone();
+        let (redis, keys) = (redis.clone(), keys.clone());
         async move {
-            if let Err(error) = crate::cache::invalidate_labels(&redis).await {
+            if let Err(error) = crate::cache::invalidate_labels(&redis, &keys).await {
                 tracing::warn!(%error, "invalidating cached reports failed; they expire with their TTL");
             }
         }
@@ -99,11 +103,11 @@ pub(crate) async fn advance_watermark(
     conn: &mut PgConnection,
     applied: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO reports.watermark (singleton, applied_at) VALUES (true, $1) \
          ON CONFLICT (singleton) DO UPDATE SET applied_at = greatest(reports.watermark.applied_at, EXCLUDED.applied_at)",
+        applied,
     )
-    .bind(applied)
     .execute(conn)
     .await?;
     Ok(())
