@@ -55,7 +55,10 @@ pub(crate) fn regenerate() -> Result<()> {
     let mut check = Command::new(env!("CARGO"));
     check.args(["check", "--workspace", "--all-targets", "--quiet"]);
     sh(build.apply(&mut check))?;
-    note(format!("{} statements", descriptions(Path::new(CACHE_DIR))?.len()));
+    note(format!(
+        "{} statements",
+        descriptions(Path::new(CACHE_DIR))?.len()
+    ));
     Ok(())
 }
 
@@ -86,7 +89,10 @@ pub(crate) fn verify() -> Result<()> {
         }
         bail!("{CACHE_DIR}/ is stale: run `cargo xtask codegen` and commit it");
     }
-    note(format!("{} statements, all described in {CACHE_DIR}/", written.len()));
+    note(format!(
+        "{} statements, all described in {CACHE_DIR}/",
+        written.len()
+    ));
     Ok(())
 }
 
@@ -143,12 +149,8 @@ fn fresh_schema_database() -> Result<String> {
 
 /// The workspace's packages but xtask (the running binary).
 fn workspace_packages() -> Result<Vec<String>> {
-    let metadata = proc::output(Command::new(env!("CARGO")).args([
-        "metadata",
-        "--no-deps",
-        "--format-version",
-        "1",
-    ]))?;
+    let metadata =
+        proc::output(Command::new(env!("CARGO")).args(["metadata", "--no-deps", "--format-version", "1"]))?;
     let metadata: serde_json::Value = serde_json::from_str(&metadata)?;
     Ok(metadata["packages"]
         .as_array()
@@ -168,7 +170,11 @@ fn descriptions(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
     }
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         if name.starts_with("query-") && name.ends_with(".json") {
             found.insert(name, fs::read(&path)?);
         }

@@ -56,7 +56,8 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     let xtask = std::env::current_exe()?;
 
     step("tests");
-    sh(checking.apply(&mut Command::new(env!("CARGO")))
+    sh(checking
+        .apply(&mut Command::new(env!("CARGO")))
         .args([
             "test",
             "--workspace",

@@ -166,14 +166,12 @@ async fn reserve_id(ctx: &ModuleContext, principal: &str, request_id: &str) -> R
 
 /// Whether `user_id` is already a (non-purged) cashier.
 async fn is_cashier(conn: &mut sqlx::PgConnection, user_id: Uuid) -> Result<bool, CashierError> {
-    Ok(
-        sqlx::query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM cashiers.cashiers WHERE user_id = $1) AS "exists!""#,
-            user_id,
-        )
-        .fetch_one(conn)
-        .await?,
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM cashiers.cashiers WHERE user_id = $1) AS "exists!""#,
+        user_id,
     )
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Who sent the request, for idempotency keys: the user id, or `service:<name>`.

@@ -34,6 +34,8 @@ struct Harness {
     database: TestDatabase,
     client: ReportServiceClient<Routes>,
     redis: pos_platform::redis_pool::RedisPool,
+    /// The deployment's `POS_KAFKA_NAMESPACE`, which prefixes its cache keys.
+    namespace: String,
 }
 
 impl Harness {
@@ -77,6 +79,7 @@ impl Harness {
             database,
             client: ReportServiceClient::new(routes.routes()),
             redis,
+            namespace,
         }
     }
 
@@ -1006,7 +1009,7 @@ async fn a_cached_answer_is_served_until_its_merchants_generation_moves() {
     // What the ingest does after applying an event of the merchant.
     let mut redis = h.redis.get().await.unwrap();
     let _: i64 = redis::cmd("INCR")
-        .arg(format!("pos:report:gen:{shop}"))
+        .arg(format!("pos:report:{}gen:{shop}", h.namespace))
         .query_async(&mut *redis)
         .await
         .unwrap();
@@ -1061,7 +1064,7 @@ async fn a_cached_answer_shows_new_category_names_once_the_labels_generation_mov
     // What the ingest does after applying a category rename.
     let mut redis = h.redis.get().await.unwrap();
     let _: i64 = redis::cmd("INCR")
-        .arg("pos:report:gen:labels")
+        .arg(format!("pos:report:{}gen:labels", h.namespace))
         .query_async(&mut *redis)
         .await
         .unwrap();
