@@ -599,7 +599,9 @@ impl EventHandler for Recorder {
 // Reading and writing the broker directly
 // ----------------------------------------------------------------------------------------------
 
-fn raw_consumer(brokers: &str, topic: &str) -> StreamConsumer {
+/// A consumer of `topic` in a group of its own; never dropped (dropping one after a group session
+/// can hang inside librdkafka, also when a failed assertion unwinds).
+fn raw_consumer(brokers: &str, topic: &str) -> std::mem::ManuallyDrop<StreamConsumer> {
     let consumer: StreamConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("test-reader-{}", Uuid::new_v4().simple()))
@@ -608,7 +610,7 @@ fn raw_consumer(brokers: &str, topic: &str) -> StreamConsumer {
         .create()
         .unwrap();
     consumer.subscribe(&[topic]).unwrap();
-    consumer
+    std::mem::ManuallyDrop::new(consumer)
 }
 
 /// Reads `topic` from the start until `expected` messages arrived (and a little longer, to catch
@@ -635,7 +637,6 @@ async fn read_topic(brokers: &str, topic: &str, expected: usize, limit: Duration
         }
     }
     consumer.unsubscribe();
-    std::mem::forget(consumer);
     assert!(
         total >= expected,
         "read {total} of {expected} messages from {topic}"
@@ -662,7 +663,6 @@ async fn read_dead_letters(brokers: &str, topic: &str, expected: usize) -> Vec<B
         letters.push((message.partition(), message.offset(), headers));
     }
     consumer.unsubscribe();
-    std::mem::forget(consumer);
     letters.sort_by_key(|(partition, offset, _)| (*partition, *offset));
     letters.into_iter().map(|(_, _, headers)| headers).collect()
 }

@@ -29,9 +29,11 @@ pub(crate) async fn follow(settings: KafkaSettings, grants: GrantCache, mut stop
         settings.namespaced(&topics::events_topic(Module::User)),
     ];
     let mut wait = Backoff::new(Duration::from_millis(500));
+    // Dropping a StreamConsumer can hang inside librdkafka, also when the task is cancelled at
+    // runtime shutdown: it is never dropped (the process is stopping).
     let consumer = loop {
         match assigned_consumer(&settings, &topics).await {
-            Ok(consumer) => break consumer,
+            Ok(consumer) => break std::mem::ManuallyDrop::new(consumer),
             Err(error) => {
                 tracing::warn!(%error, "cannot follow role and user events yet; cached grants expire on their own meanwhile");
                 if sleep_or_stop(wait.next_wait(), &mut stop).await {
@@ -61,8 +63,6 @@ pub(crate) async fn follow(settings: KafkaSettings, grants: GrantCache, mut stop
             }
         }
     }
-    // Dropping a StreamConsumer can hang against some brokers (tansu); the process is stopping.
-    std::mem::forget(consumer);
 }
 
 /// A consumer assigned to every partition of `topics`, positioned at their current ends (high

@@ -175,10 +175,16 @@ impl EventConsumer {
             metrics: self.metrics.clone(),
             group: self.group.clone(),
         };
-        let consumer: StreamConsumer<LagReporter> = self
-            .kafka
-            .consumer_config(&self.group)
-            .create_with_context(context)?;
+        // Dropping a consumer after a group session can block forever inside librdkafka (its
+        // `Drop` polls a rebalance whose `rd_kafka_assign` waits on a broker thread), and a task
+        // that is cancelled when its runtime shuts down drops its locals: the consumer is never
+        // dropped, on any path out of this function; the process is ending or the consumer is
+        // done, so its memory is left to the process.
+        let consumer: std::mem::ManuallyDrop<StreamConsumer<LagReporter>> = std::mem::ManuallyDrop::new(
+            self.kafka
+                .consumer_config(&self.group)
+                .create_with_context(context)?,
+        );
         consumer.subscribe(&[self.kafka.namespaced(&self.topic).as_str()])?;
         tracing::info!(group = %self.group, "consumer subscribed");
         let mut receive_errors = Backoff::new(Duration::from_millis(100));
@@ -226,10 +232,6 @@ impl EventConsumer {
             tracing::debug!(group = %self.group, %error, "final offset commit");
         }
         consumer.unsubscribe();
-        // Dropping a consumer after a group session can block forever inside librdkafka
-        // (`rd_kafka_destroy` waiting on a broker thread); the process is ending or the
-        // consumer is done, so its memory is left to the process.
-        std::mem::forget(consumer);
         tracing::info!(group = %self.group, "consumer stopped");
         Ok(())
     }
