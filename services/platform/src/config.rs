@@ -248,6 +248,17 @@ pub struct Config {
     )]
     pub report_cache_seconds: u64,
 
+    /// ISO-4217 currency of the zero rows of a report that covers several merchants when there
+    /// is no activity at all (a merchant's reports use the merchant's currency).
+    #[arg(
+        long,
+        env = "POS_DEFAULT_CURRENCY",
+        value_name = "POS_DEFAULT_CURRENCY",
+        default_value = "IDR",
+        value_parser = currency_code
+    )]
+    pub default_currency: String,
+
     /// Payment processor that charges card, e-wallet and bank-transfer payments.
     #[arg(
         long,
@@ -281,6 +292,7 @@ impl std::fmt::Debug for Config {
             .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
             .field("order_hold_seconds", &self.order_hold_seconds)
             .field("report_cache_seconds", &self.report_cache_seconds)
+            .field("default_currency", &self.default_currency)
             .field("payment_processor", &self.payment_processor)
             .field(
                 "database_acquire_timeout_seconds",
@@ -368,6 +380,16 @@ pub enum LogFormat {
     Text,
 }
 
+/// An ISO-4217 currency code (upper case, not a special code such as XXX).
+fn currency_code(value: &str) -> Result<String, String> {
+    match iso_currency::Currency::from_code(value) {
+        Some(currency) if value == value.to_ascii_uppercase() && !currency.is_special() => {
+            Ok(value.to_owned())
+        }
+        _ => Err(format!("{value:?} is not an ISO-4217 currency code")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -421,5 +443,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("POS_UPSTREAMS"), "{error}");
+    }
+
+    #[test]
+    fn the_default_currency_is_an_iso_4217_code() {
+        assert_eq!(
+            Cli::try_parse_from(["pos"]).unwrap().config.default_currency,
+            "IDR"
+        );
+        let cli = Cli::try_parse_from(["pos", "--default-currency", "EUR"]).unwrap();
+        assert_eq!(cli.config.default_currency, "EUR");
+        for bad in ["eur", "EURO", "XXX", ""] {
+            let error = Cli::try_parse_from(["pos", "--default-currency", bad])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("POS_DEFAULT_CURRENCY"), "{bad}: {error}");
+        }
     }
 }

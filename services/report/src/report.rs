@@ -105,11 +105,11 @@ impl ReportService for ReportApi {
             basis: Some(basis),
             ..Key::new("CompareRevenue", request.granularity, request.year, scope)
         };
-        let (db, clients) = (&self.ctx.db, &self.ctx.clients);
+        let (db, clients, currency) = (&self.ctx.db, &self.ctx.clients, &self.ctx.config.default_currency);
         let answer = self
             .cache
             .get_or_compute(key.rpc, scope.merchant_id, &key, || async {
-                let (as_of_time, locale) = query::as_of_and_locale(db, clients, &scope).await?;
+                let (as_of_time, locale) = query::as_of_and_locale(db, clients, currency, &scope).await?;
                 let totals = revenue::compare(db, comparison, &scope, basis, &locale).await?;
                 Ok::<_, ReportError>(pb::CompareRevenueResponse {
                     totals,
@@ -141,11 +141,11 @@ impl ReportService for ReportApi {
             basis: Some(basis),
             ..Key::new("GetRevenueBreakdown", request.granularity, request.year, scope)
         };
-        let (db, clients) = (&self.ctx.db, &self.ctx.clients);
+        let (db, clients, currency) = (&self.ctx.db, &self.ctx.clients, &self.ctx.config.default_currency);
         let answer = self
             .cache
             .get_or_compute(key.rpc, scope.merchant_id, &key, || async {
-                let (as_of_time, locale) = query::as_of_and_locale(db, clients, &scope).await?;
+                let (as_of_time, locale) = query::as_of_and_locale(db, clients, currency, &scope).await?;
                 let totals = revenue::breakdown(db, &breakdown, &scope, basis, &locale).await?;
                 Ok::<_, ReportError>(pb::GetRevenueBreakdownResponse {
                     totals,
@@ -183,12 +183,12 @@ impl ReportService for ReportApi {
             self.ctx
                 .page_tokens
                 .decode(Module::Report, &request.page_token, &filters)?;
-        let (db, clients) = (&self.ctx.db, &self.ctx.clients);
+        let (db, clients, currency) = (&self.ctx.db, &self.ctx.clients, &self.ctx.config.default_currency);
         let tokens = &self.ctx.page_tokens;
         let answer = self
             .cache
             .get_or_compute(key.rpc, scope.merchant_id, &key, || async {
-                let (as_of_time, locale) = query::as_of_and_locale(db, clients, &scope).await?;
+                let (as_of_time, locale) = query::as_of_and_locale(db, clients, currency, &scope).await?;
                 let (rows, next) =
                     cashiers::page(db, &breakdown, &scope, after.as_ref(), page_size, &locale).await?;
                 Ok::<_, ReportError>(pb::GetCashierSalesResponse {
@@ -231,12 +231,12 @@ impl ReportService for ReportApi {
             self.ctx
                 .page_tokens
                 .decode(Module::Report, &request.page_token, &filters)?;
-        let (db, clients) = (&self.ctx.db, &self.ctx.clients);
+        let (db, clients, currency) = (&self.ctx.db, &self.ctx.clients, &self.ctx.config.default_currency);
         let tokens = &self.ctx.page_tokens;
         let answer = self
             .cache
             .get_or_compute(key.rpc, scope.merchant_id, &key, || async {
-                let (as_of_time, locale) = query::as_of_and_locale(db, clients, &scope).await?;
+                let (as_of_time, locale) = query::as_of_and_locale(db, clients, currency, &scope).await?;
                 let (rows, next) =
                     categories::page(db, &breakdown, &scope, after.as_ref(), page_size, &locale).await?;
                 Ok::<_, ReportError>(pb::GetCategorySalesResponse {
@@ -273,11 +273,11 @@ impl ReportService for ReportApi {
             status: request.status,
             ..Key::new("ComparePaymentStatuses", request.granularity, request.year, scope)
         };
-        let (db, clients) = (&self.ctx.db, &self.ctx.clients);
+        let (db, clients, currency) = (&self.ctx.db, &self.ctx.clients, &self.ctx.config.default_currency);
         let answer = self
             .cache
             .get_or_compute(key.rpc, scope.merchant_id, &key, || async {
-                let (as_of_time, locale) = query::as_of_and_locale(db, clients, &scope).await?;
+                let (as_of_time, locale) = query::as_of_and_locale(db, clients, currency, &scope).await?;
                 let totals = payments::compare_statuses(db, comparison, &scope, &statuses, &locale).await?;
                 Ok::<_, ReportError>(pb::ComparePaymentStatusesResponse {
                     totals,
@@ -312,11 +312,11 @@ impl ReportService for ReportApi {
             method: request.method,
             ..Key::new("ComparePaymentMethods", request.granularity, request.year, scope)
         };
-        let (db, clients) = (&self.ctx.db, &self.ctx.clients);
+        let (db, clients, currency) = (&self.ctx.db, &self.ctx.clients, &self.ctx.config.default_currency);
         let answer = self
             .cache
             .get_or_compute(key.rpc, scope.merchant_id, &key, || async {
-                let (as_of_time, locale) = query::as_of_and_locale(db, clients, &scope).await?;
+                let (as_of_time, locale) = query::as_of_and_locale(db, clients, currency, &scope).await?;
                 let totals =
                     payments::compare_methods(db, comparison, &scope, &statuses, &methods, &locale).await?;
                 Ok::<_, ReportError>(pb::ComparePaymentMethodsResponse {

@@ -37,10 +37,6 @@ use pos_api::pos::merchant::v1 as merchant_pb;
 use crate::error::ReportError;
 use crate::scope::Scope;
 
-/// The currency of zero rows when the scope covers several merchants (or an unknown one): the
-/// platform's default currency. `pos_platform::Config` has no such setting yet.
-pub(crate) const DEFAULT_CURRENCY: &str = "IDR";
-
 /// Largest page size GetCashierSales / GetCategorySales serve.
 const MAX_PAGE_SIZE: u32 = 10_000;
 /// Page size of a request that asks for 0.
@@ -58,12 +54,13 @@ pub(crate) struct Locale {
 }
 
 impl Locale {
-    /// UTC and the platform's default currency: scopes covering several merchants.
-    fn platform() -> Self {
+    /// UTC and the platform's default currency (`POS_DEFAULT_CURRENCY`): scopes covering
+    /// several merchants.
+    fn platform(default_currency: &str) -> Self {
         Locale {
             zone: Tz::UTC,
             zone_name: "UTC".to_owned(),
-            currency: DEFAULT_CURRENCY.to_owned(),
+            currency: default_currency.to_owned(),
         }
     }
 }
@@ -76,7 +73,12 @@ impl Locale {
 /// yet — is asked to the merchant (cashier) module; the caller's scope was checked before, and
 /// nothing is written. When that fails too (unknown id, module unreachable) the answer is in UTC
 /// and the default currency.
-pub(crate) async fn locale(db: &PgPool, clients: &Clients, scope: &Scope) -> Result<Locale, ReportError> {
+pub(crate) async fn locale(
+    db: &PgPool,
+    clients: &Clients,
+    default_currency: &str,
+    scope: &Scope,
+) -> Result<Locale, ReportError> {
     let found: Option<(String, String)> = if let Some(merchant_id) = scope.merchant_id {
         match known_merchant(db, merchant_id).await? {
             Some(found) => Some(found),
@@ -121,10 +123,10 @@ pub(crate) async fn locale(db: &PgPool, clients: &Clients, scope: &Scope) -> Res
             },
             Err(_) => Locale {
                 currency,
-                ..Locale::platform()
+                ..Locale::platform(default_currency)
             },
         },
-        None => Locale::platform(),
+        None => Locale::platform(default_currency),
     })
 }
 
@@ -196,9 +198,10 @@ pub(crate) async fn as_of(db: &PgPool) -> Result<prost_types::Timestamp, ReportE
 pub(crate) async fn as_of_and_locale(
     db: &PgPool,
     clients: &Clients,
+    default_currency: &str,
     scope: &Scope,
 ) -> Result<(prost_types::Timestamp, Locale), ReportError> {
-    futures::try_join!(as_of(db), locale(db, clients, scope))
+    futures::try_join!(as_of(db), locale(db, clients, default_currency, scope))
 }
 
 /// An amount in `currency`.
